@@ -1,0 +1,1 @@
+"""Feature extractors: one file per model. Outputs are cached by (audio hash, signature)."""

@@ -1,0 +1,33 @@
+"""Interface of a feature extractor (embedding model, classifier, ASR, speaker encoder...)."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+import numpy as np
+
+
+class Extractor(ABC):
+    """Turns waveforms (already resampled to ``sample_rate``, mono float32) into features.
+
+    ``signature()`` must contain every setting that changes the output (model id, weights
+    checksum, sample rate, resampler, crop/pad rule, decoding options); the cache key is
+    hash(audio bytes) + hash(signature), so changing one setting invalidates only this
+    extractor's entries. Features are a dict of numpy arrays / JSON-able values per clip.
+    """
+
+    name: str = "extractor"
+    sample_rate: int = 16000
+    batch_size: int = 8
+
+    @abstractmethod
+    def signature(self) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def extract(self, waves: list[np.ndarray], texts: list[str | None] | None = None) -> list[dict[str, Any]]:
+        """One feature dict per input wave. ``texts`` carries per-clip side inputs when the
+        extractor needs them (e.g. the CLAP text of each clip, the ASR language)."""
+
+    def available(self) -> str | None:
+        """None if usable here, else the reason it is unavailable (e.g. missing weights)."""
+        return None

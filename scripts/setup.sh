@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs everything the project needs on a fresh Debian machine (idempotent; run by `make setup`).
+# Debian packages: offline TTS voices, real recorded sounds and speech, audio tools, headless Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  flite festival festvox-kallpc16k festvox-us-slt-hts espeak-ng
+  tuxpaint-stamps-default sound-theme-freedesktop
+  asterisk-core-sounds-en-wav asterisk-core-sounds-en pocketsphinx-testdata
+  sox chromium
+)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+PY=${PYTHON:-python3}
+# The GPU runner image's torch triple (torchvision for laion-clap, torchaudio for frechet-audio-distance).
+$PY -m pip install -q "torch==2.11.0" "torchaudio==2.11.0" "torchvision==0.26.0"
+$PY -m pip install -q -e ".[offline,paper,dev]"
+# voice2gender pins an xgboost that does not exist for Python 3.11: install it without its
+# dependencies; xgboost==3.2.0 comes from the offline extra above.
+$PY -m pip install -q --no-deps "voice2gender==0.1.1"

@@ -1,0 +1,115 @@
+"""One resolver for every real model's weights (UNISON, Qwen, VAE, vocoders, evaluators).
+
+Search order: explicit path -> environment variable -> ``$UNISON_WEIGHTS_DIR/<name>/<filename>``
+-> the local Hugging Face cache (never the network). A miss raises one error that names the
+file, every place looked, and how to provide it. Checksums are verified when known.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class MissingWeightsError(FileNotFoundError):
+    """A model file could not be found locally; the message says where we looked and how to fix it."""
+
+
+class ChecksumMismatchError(ValueError):
+    """A model file exists but its sha256 differs from the pinned one."""
+
+
+@dataclass(frozen=True)
+class WeightSpec:
+    """Where one model file may live. ``name`` is a short id such as ``mmaudio-vae-16k``."""
+
+    name: str
+    filename: str
+    env: str | None = None  # e.g. UNISON_VAE_16K; defaults to UNISON_WEIGHTS_<NAME>
+    hf_repo: str | None = None  # looked up in the local HF cache only
+    sha256: str | None = None
+    how_to_get: str = ""
+
+    @property
+    def env_var(self) -> str:
+        return self.env or "UNISON_WEIGHTS_" + self.name.upper().replace("-", "_").replace(".", "_")
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Streaming sha256 of a file, memoised on (path, size, mtime) in a sidecar cache."""
+    path = Path(path)
+    st = path.stat()
+    key = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    memo_file = Path(os.environ.get("UNISON_CACHE_DIR", Path.home() / ".cache" / "unison")) / "sha256.json"
+    memo: dict[str, str] = {}
+    if memo_file.exists():
+        try:
+            memo = json.loads(memo_file.read_text())
+        except (OSError, json.JSONDecodeError):
+            memo = {}
+    if key in memo:
+        return memo[key]
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            h.update(block)
+    digest = h.hexdigest()
+    memo[key] = digest
+    try:
+        memo_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = memo_file.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(memo))
+        os.replace(tmp, memo_file)
+    except OSError:
+        pass  # the memo is an optimisation only
+    return digest
+
+
+def _candidates(spec: WeightSpec, explicit: str | Path | None) -> list[tuple[str, Path | None]]:
+    out: list[tuple[str, Path | None]] = []
+    if explicit is not None:
+        p = Path(explicit)
+        out.append(("explicit path", p / spec.filename if p.is_dir() else p))
+    env_val = os.environ.get(spec.env_var)
+    out.append((f"${spec.env_var}", (Path(env_val) / spec.filename if Path(env_val).is_dir() else Path(env_val)) if env_val else None))
+    root = os.environ.get("UNISON_WEIGHTS_DIR")
+    out.append(("$UNISON_WEIGHTS_DIR/" + spec.name, Path(root) / spec.name / spec.filename if root else None))
+    if spec.hf_repo:
+        hf = None
+        try:
+            from huggingface_hub import try_to_load_from_cache
+
+            got = try_to_load_from_cache(spec.hf_repo, spec.filename)
+            hf = Path(got) if isinstance(got, str) else None
+        except Exception:  # noqa: BLE001 - an unusable HF cache is just "not found there"
+            hf = None
+        out.append((f"HF cache {spec.hf_repo}", hf))
+    return out
+
+
+def resolve(spec: WeightSpec, explicit: str | Path | None = None, verify: bool = True) -> Path:
+    """Return the local path of ``spec``'s file, or raise :class:`MissingWeightsError`."""
+    looked: list[str] = []
+    for where, path in _candidates(spec, explicit):
+        if path is None:
+            looked.append(f"{where} (not set)")
+            continue
+        if path.is_file():
+            if verify and spec.sha256:
+                got = sha256_file(path)
+                if got != spec.sha256:
+                    raise ChecksumMismatchError(
+                        f"{spec.name}: {path} has sha256 {got}, expected {spec.sha256}. "
+                        "Replace the file with the published one (or pass the file you intend explicitly "
+                        "with verify=False and record that choice)."
+                    )
+            return path
+        looked.append(f"{where}: {path} (missing)")
+    hint = spec.how_to_get or f"download {spec.filename}"
+    raise MissingWeightsError(
+        f"weights '{spec.name}' ({spec.filename}) not found. Looked in: " + "; ".join(looked)
+        + f". To provide it: {hint}, then set {spec.env_var}=/path/to/{spec.filename} "
+        f"or put it at $UNISON_WEIGHTS_DIR/{spec.name}/{spec.filename}."
+    )
