@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from bench.item import Item
+
 
 class Extractor(ABC):
     """Turns waveforms (already resampled to ``sample_rate``, mono float32) into features.
@@ -23,10 +25,14 @@ class Extractor(ABC):
     @abstractmethod
     def signature(self) -> dict[str, Any]: ...
 
+    def side_input(self, item: Item, role: str) -> str | None:
+        """Per-clip side input the output depends on (the ASR language, the CLAP caption...).
+        It is part of the cache key. ``role`` is which audio of the item is being extracted."""
+        return None
+
     @abstractmethod
-    def extract(self, waves: list[np.ndarray], texts: list[str | None] | None = None) -> list[dict[str, Any]]:
-        """One feature dict per input wave. ``texts`` carries per-clip side inputs when the
-        extractor needs them (e.g. the CLAP text of each clip, the ASR language)."""
+    def extract(self, waves: list[np.ndarray], sides: list[str | None]) -> list[dict[str, Any]]:
+        """One feature dict per input wave (batched; len(sides) == len(waves))."""
 
     def available(self) -> str | None:
         """None if usable here, else the reason it is unavailable (e.g. missing weights)."""

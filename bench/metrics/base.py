@@ -44,8 +44,9 @@ class Metric(ABC):
                 "higher_is_better": self.higher_is_better, "paper_protocol": self.paper_protocol}
 
     @abstractmethod
-    def score(self, items: list[Item], gen: list[dict[str, Any] | None], ref: list[dict[str, Any] | None]) -> MetricResult:
-        """gen/ref: per-item features from the extractors in ``needs`` (None where the item failed)."""
+    def score(self, items: list[Item], feats: dict[str, list[dict[str, Any] | None]]) -> MetricResult:
+        """feats[role][i]: features of item i's audio in that role (None where it failed or is
+        absent). Per-item metrics return per_item aligned with items (None = failed item)."""
 
 
 def finite(x: np.ndarray, what: str) -> np.ndarray:
