@@ -1,0 +1,143 @@
+"""ODE sampling from noise (t = 1) to data (t = 0) with classifier-free guidance (DESIGN.md 2.3).
+
+The solver loop is deliberately tiny so it can be checked against the math:
+Euler ``z += (t_next - t) * v(z, t)``; midpoint and Heun are the usual second-order variants.
+CFG is ``v = v_u + w (v_c - v_u)`` with the conditional and unconditional branches stacked into ONE
+batched forward, and the text conditions prepared once per call (they do not depend on t).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Callable, Sequence
+
+import torch
+from torch import Tensor
+
+from unison.flow import concat_text
+from unison.tasks import build_input
+
+log = logging.getLogger(__name__)
+
+Velocity = Callable[[Tensor, float], Tensor]  # (z (B, T, C), t) -> v (B, T, C)
+SOLVERS = ("euler", "midpoint", "heun")
+CFG_FORMULAS = ("uncond+w*(cond-uncond)",)
+
+
+class NonFiniteLatentError(FloatingPointError):
+    """The latent became NaN/inf during sampling (names the step)."""
+
+
+def item_seed(suite: str, item_id: str, base_seed: int) -> int:
+    """Stable per-item seed from sha256 (Python's ``hash`` is salted per process)."""
+    digest = hashlib.sha256(f"{suite}\x1f{item_id}\x1f{int(base_seed)}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
+
+
+def item_noise(seeds: Sequence[int], frames: int, channels: int, device: torch.device | str = "cpu") -> Tensor:
+    """Starting noise, one generator per item so an item's noise ignores batch size and order."""
+    rows = [torch.randn(frames, channels, generator=torch.Generator().manual_seed(int(s))) for s in seeds]
+    return torch.stack(rows).to(device)  # (B, T, C) float32
+
+
+def time_grid(steps: int) -> list[float]:
+    if steps < 1:
+        raise ValueError(f"sampling steps must be >= 1, got {steps}")
+    return [1.0 - i / steps for i in range(steps + 1)]  # 1 -> 0
+
+
+def euler_step(v: Velocity, z: Tensor, t: float, t_next: float) -> Tensor:
+    return z + (t_next - t) * v(z, t)
+
+
+def midpoint_step(v: Velocity, z: Tensor, t: float, t_next: float) -> Tensor:
+    h = t_next - t
+    return z + h * v(z + 0.5 * h * v(z, t), t + 0.5 * h)
+
+
+def heun_step(v: Velocity, z: Tensor, t: float, t_next: float) -> Tensor:
+    h = t_next - t
+    v0 = v(z, t)
+    v1 = v(z + h * v0, t_next)
+    return z + 0.5 * h * (v0 + v1)
+
+
+STEP_FNS = {"euler": euler_step, "midpoint": midpoint_step, "heun": heun_step}
+
+
+def integrate(v: Velocity, z: Tensor, steps: int, solver: str = "euler",
+              after_step: Callable[[Tensor, float], Tensor] | None = None) -> Tensor:
+    """Integrate dz/dt = v from t = 1 to t = 0. ``after_step(z, t)`` may re-impose known frames."""
+    if solver not in STEP_FNS:
+        raise ValueError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")
+    step, ts = STEP_FNS[solver], time_grid(steps)
+    for i in range(steps):
+        z = step(v, z, ts[i], ts[i + 1])
+        if after_step is not None:
+            z = after_step(z, ts[i + 1])
+        if not torch.isfinite(z).all():
+            raise NonFiniteLatentError(
+                f"non-finite latent at sampling step {i + 1}/{steps} (t={ts[i + 1]:.4f}, solver={solver}); "
+                "check the checkpoint weights, the latent stats and the CFG scale"
+            )
+    return z
+
+
+class GuidedVelocity:
+    """v(z, t) of the DiT for fixed text conditions, source latent and task channel; with CFG the
+    cond and uncond halves go through one forward of batch 2B."""
+
+    def __init__(self, model: torch.nn.Module, cond, z_s: Tensor | None, m: int | Tensor,
+                 cfg_scale: float | None):
+        self.model, self.cond, self.z_s, self.m, self.w = model, cond, z_s, m, cfg_scale
+        self.dtype = next(model.parameters()).dtype
+
+    def __call__(self, z: Tensor, t: float) -> Tensor:
+        x = build_input(z, self.z_s, self.m).to(self.dtype)  # (B, T, 2C+1)
+        if self.w is not None:
+            x = torch.cat([x, x])  # (2B, T, 2C+1): [cond; uncond]
+        tt = torch.full((x.shape[0],), t, device=x.device, dtype=self.dtype)
+        v = self.model(x, tt, self.cond).to(z.dtype)
+        if self.w is None:
+            return v
+        v_c, v_u = v.chunk(2)
+        return v_u + self.w * (v_c - v_u)
+
+
+class PrefixClamp:
+    """Keeps zero-shot TTS reference frames on their flow path (1 - t) z_ref + t eps after each step."""
+
+    def __init__(self, z_ref: Tensor, keep: Tensor, noise: Tensor):
+        self.z_ref, self.keep, self.noise = z_ref, keep[..., None], noise  # keep (B, T) bool -> (B, T, 1)
+
+    def __call__(self, z: Tensor, t: float) -> Tensor:
+        return torch.where(self.keep, (1 - t) * self.z_ref + t * self.noise, z)
+
+
+@torch.no_grad()
+def sample(model: torch.nn.Module, text: tuple[Tensor, Tensor], noise: Tensor, *, z_s: Tensor | None = None,
+           m: int | Tensor = 0, uncond_text: tuple[Tensor, Tensor] | None = None, cfg_scale: float = 4.5,
+           steps: int = 100, solver: str = "euler", cfg_formula: str = CFG_FORMULAS[0],
+           prefix: tuple[Tensor, Tensor] | None = None) -> Tensor:
+    """Generate latents (B, T, C) from ``noise`` (B, T, C).
+
+    text: (hidden (B, n_layers, S, H), mask (B, S)) of the prompts; uncond_text: the empty prompt's
+    features ((1 or B), n_layers, S0, H) or None for no guidance. prefix: (z_ref (B, T, C), keep (B, T))
+    frames held on their known path (zero-shot TTS)."""
+    if cfg_formula not in CFG_FORMULAS:
+        raise ValueError(f"unknown cfg_formula {cfg_formula!r}; supported: {CFG_FORMULAS}")
+    hidden, mask = text
+    B = noise.shape[0]
+    if uncond_text is not None:
+        uh, um = uncond_text
+        if uh.shape[0] == 1:
+            uh, um = uh.expand(B, *uh.shape[1:]), um.expand(B, *um.shape[1:])
+        hidden, mask = concat_text((hidden, mask), (uh, um))  # (2B, n_layers, S, H)
+    dtype = next(model.parameters()).dtype
+    cond = model.prepare_text(hidden.to(dtype), mask)  # once per call: independent of t
+    velocity = GuidedVelocity(model, cond, z_s, m, cfg_scale if uncond_text is not None else None)
+    after = PrefixClamp(prefix[0], prefix[1], noise) if prefix is not None else None
+    z = noise.clone()
+    if after is not None:
+        z = after(z, 1.0)
+    return integrate(velocity, z, steps, solver, after)
