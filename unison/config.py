@@ -45,6 +45,8 @@ class LLMConfig:
 
     kind: str = "qwen2_5_omni"
     model_id: str = "Qwen/Qwen2.5-Omni-7B"
+    num_layers: int = 28  # L (decoder layers); model.llm_layers must equal it
+    hidden_size: int = 3584  # H_llm; model.llm_hidden must equal it
     revision: str = "main"
     path: Optional[str] = None  # explicit local path; else the weights resolver
     template: str = "raw"  # raw | chat
@@ -75,6 +77,8 @@ class VAEConfig:
     data_dim: int = 80
     latent_channels: int = 20
     hidden: int = 384
+    channel_mult: list[int] = field(default_factory=lambda: [1, 2, 4])  # widths hidden * mult per level
+    res_blocks: int = 2  # per encoder level (decoder: res_blocks + 1)
 
 
 @dataclass
@@ -130,3 +134,135 @@ class UnisonConfig:
     flow: FlowConfig = field(default_factory=FlowConfig)
     sample: SampleConfig = field(default_factory=SampleConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+
+
+# ---------------------------------------------------------------------------------------------
+# Hydra registration, loading, validation, (de)serialisation for checkpoint metadata.
+# ---------------------------------------------------------------------------------------------
+
+ARCHS = ("double", "single")
+FUSIONS = ("deep", "penultimate", "deep+penultimate")
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid or inconsistent; the message names the field."""
+
+
+def register_configs() -> None:
+    """Register the typed schemas so hydra validates every YAML preset against them."""
+    from hydra.core.config_store import ConfigStore
+
+    cs = ConfigStore.instance()
+    cs.store(name="unison_schema", node=UnisonConfig)
+    cs.store(group="model", name="model_schema", node=ModelConfig)
+    cs.store(group="llm", name="llm_schema", node=LLMConfig)
+    cs.store(group="audio", name="audio_schema", node=AudioConfig)
+
+
+def _require(ok: bool, field_name: str, message: str) -> None:
+    if not ok:
+        raise ConfigError(f"{field_name}: {message}")
+
+
+def validate_model(m: ModelConfig, prefix: str = "model") -> None:
+    """Checks that need only the model config (shapes that the DiT can actually be built with)."""
+    _require(m.arch in ARCHS, f"{prefix}.arch", f"unknown value {m.arch!r}; choose one of {ARCHS}")
+    _require(m.fusion in FUSIONS, f"{prefix}.fusion", f"unknown value {m.fusion!r}; choose one of {FUSIONS}")
+    _require(m.arch == "double" or m.fusion == "deep", f"{prefix}.fusion",
+             f"the single-stream arch supports only fusion='deep', got {m.fusion!r}")
+    for name in ("hidden", "heads", "depth", "latent_channels", "input_mlp_hidden", "input_kernel",
+                 "final_kernel", "timestep_freq_dim", "llm_layers", "llm_hidden"):
+        _require(getattr(m, name) > 0, f"{prefix}.{name}", f"must be positive, got {getattr(m, name)}")
+    _require(m.hidden % m.heads == 0, f"{prefix}.heads",
+             f"must divide model.hidden ({m.hidden}), got {m.heads}")
+    _require((m.hidden // m.heads) % 2 == 0, f"{prefix}.heads",
+             f"head dim hidden/heads = {m.hidden // m.heads} must be even for RoPE")
+    _require(m.timestep_freq_dim % 2 == 0, f"{prefix}.timestep_freq_dim", "must be even (cos and sin halves)")
+    _require(m.input_kernel % 2 == 1, f"{prefix}.input_kernel", f"must be odd ('same' padding), got {m.input_kernel}")
+    _require(m.final_kernel % 2 == 1, f"{prefix}.final_kernel", f"must be odd ('same' padding), got {m.final_kernel}")
+    _require(m.mlp_ratio > 0, f"{prefix}.mlp_ratio", f"must be positive, got {m.mlp_ratio}")
+    if "deep" in m.fusion:
+        _require(m.depth >= 2, f"{prefix}.depth", "deep fusion needs at least 2 blocks (layer map spans D-1 steps)")
+        _require(m.llm_layers >= 2, f"{prefix}.llm_layers", "deep fusion needs an LLM with at least 2 layers")
+    if "penultimate" in m.fusion:
+        _require(m.llm_layers >= 2, f"{prefix}.llm_layers", "penultimate fusion needs at least 2 LLM layers")
+
+
+def validate(cfg: UnisonConfig) -> UnisonConfig:
+    """Validate a full config: the model alone, then its agreement with the llm and audio groups."""
+    validate_model(cfg.model)
+    m, llm, audio = cfg.model, cfg.llm, cfg.audio
+    _require(m.llm_layers == llm.num_layers, "model.llm_layers",
+             f"{m.llm_layers} but the llm group ({llm.model_id}) has num_layers={llm.num_layers}; "
+             "pick a consistent profile (e.g. profile=tiny) or matching model/llm presets")
+    _require(m.llm_hidden == llm.hidden_size, "model.llm_hidden",
+             f"{m.llm_hidden} but the llm group ({llm.model_id}) has hidden_size={llm.hidden_size}; "
+             "pick a consistent profile (e.g. profile=tiny) or matching model/llm presets")
+    _require(m.latent_channels == audio.vae.latent_channels, "model.latent_channels",
+             f"{m.latent_channels} but audio.vae.latent_channels is {audio.vae.latent_channels}; "
+             "pick a consistent profile (e.g. profile=paper_d20) or matching model/audio presets")
+    _require(audio.vae.data_dim == audio.mel.n_mels, "audio.vae.data_dim",
+             f"{audio.vae.data_dim} but audio.mel.n_mels is {audio.mel.n_mels} (the VAE encodes mel frames)")
+    _require(audio.mel.f_max <= audio.mel.sample_rate / 2, "audio.mel.f_max",
+             f"{audio.mel.f_max} Hz exceeds Nyquist ({audio.mel.sample_rate / 2} Hz)")
+    _require(audio.seconds > 0, "audio.seconds", f"must be positive, got {audio.seconds}")
+    return cfg
+
+
+def load_config(overrides: list[str] | None = None, *, cross_checks: bool = True) -> UnisonConfig:
+    """Compose ``unison/conf/config.yaml`` with hydra overrides (``profile=tiny``, ``model.depth=4``),
+    return the typed UnisonConfig, validated. ``cross_checks=False`` validates the model alone (e.g.
+    for ``unison info model=s32`` where the LLM/audio groups do not matter)."""
+    from hydra import compose, initialize_config_module
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    register_configs()
+    try:
+        with initialize_config_module(config_module="unison.conf", version_base=None):
+            composed = compose(config_name="config", overrides=list(overrides or []))
+        cfg = OmegaConf.to_object(composed)
+        extra = _extra_keys(OmegaConf.to_container(composed, resolve=True), to_dict(cfg))
+    except (HydraException, OmegaConfBaseException) as e:
+        raise ConfigError(f"cannot compose config from overrides {list(overrides or [])}: {e}") from e
+    if extra:  # hydra's `+key=value` bypasses the schema; to_object would silently drop the key
+        raise ConfigError(f"{extra[0]}: not a field of the typed config (unknown keys: {extra})")
+    if cross_checks:
+        return validate(cfg)
+    validate_model(cfg.model)
+    return cfg
+
+
+def _extra_keys(given: dict, typed: dict, prefix: str = "") -> list[str]:
+    """Dotted keys present in ``given`` but not in ``typed`` (both plain nested dicts)."""
+    extra = []
+    for key, value in given.items():
+        if key not in typed:
+            extra.append(prefix + str(key))
+        elif isinstance(value, dict) and isinstance(typed[key], dict):
+            extra += _extra_keys(value, typed[key], f"{prefix}{key}.")
+    return extra
+
+
+def to_dict(cfg: UnisonConfig) -> dict:
+    """Plain JSON-able dict (checkpoint metadata)."""
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(OmegaConf.structured(cfg), resolve=True)
+
+
+def from_dict(d: dict, *, cross_checks: bool = True) -> UnisonConfig:
+    """Inverse of to_dict; unknown keys or wrong types are errors (naming the key), then validated."""
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(UnisonConfig), d)
+        cfg = OmegaConf.to_object(merged)
+    except OmegaConfBaseException as e:
+        raise ConfigError(f"checkpoint config does not match UnisonConfig: {e}") from e
+    if cross_checks:
+        return validate(cfg)
+    validate_model(cfg.model)
+    return cfg

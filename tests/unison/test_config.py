@@ -1,0 +1,92 @@
+"""Hydra presets compose to typed, validated configs; bad values give errors naming the field."""
+import json
+
+import pytest
+
+from unison.config import (ConfigError, ModelConfig, UnisonConfig, from_dict, load_config, to_dict,
+                           validate_model)
+
+PROFILES = {
+    # profile: (model name, depth, llm model id, sample rate, latent channels)
+    "paper_d24": ("d24", 24, "Qwen/Qwen2.5-Omni-7B", 16000, 20),
+    "paper_d20": ("d20", 20, "Qwen/Qwen2.5-Omni-7B", 44100, 40),
+    "ablation_d24_3b": ("d24_3b", 24, "Qwen/Qwen2.5-Omni-3B", 16000, 20),
+    "ablation_d24_l": ("d24_l", 24, "Qwen/Qwen2.5-Omni-7B", 16000, 20),
+    "ablation_d24_ol": ("d24_ol", 24, "Qwen/Qwen2.5-Omni-7B", 16000, 20),
+    "ablation_s32": ("s32", 32, "Qwen/Qwen2.5-Omni-7B", 16000, 20),
+    "tiny": ("tiny", 4, "google/gemma-3-270m", 22050, 8),
+}
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_profiles_compose_consistently(profile):
+    name, depth, llm_id, sr, c = PROFILES[profile]
+    cfg = load_config([f"profile={profile}"])
+    assert isinstance(cfg, UnisonConfig) and isinstance(cfg.model, ModelConfig)
+    assert (cfg.model.name, cfg.model.depth, cfg.llm.model_id, cfg.audio.mel.sample_rate) == (name, depth, llm_id, sr)
+    assert cfg.model.latent_channels == cfg.audio.vae.latent_channels == c
+    assert (cfg.model.llm_layers, cfg.model.llm_hidden) == (cfg.llm.num_layers, cfg.llm.hidden_size)
+
+
+def test_default_is_paper_d24_and_equals_dataclass_defaults():
+    assert load_config([]) == load_config(["profile=paper_d24"])
+    assert load_config([]).model == ModelConfig()
+
+
+def test_ablation_fields():
+    assert load_config(["profile=ablation_d24_l"]).model.fusion == "penultimate"
+    assert load_config(["profile=ablation_d24_ol"]).model.fusion == "deep+penultimate"
+    s32 = load_config(["profile=ablation_s32"]).model
+    assert (s32.arch, s32.fusion) == ("single", "deep")
+    tiny = load_config(["profile=tiny"])
+    assert (tiny.model.hidden, tiny.model.heads, tiny.llm.kind, tiny.audio.vocoder.kind) == (128, 4, "gemma3_gguf", "hifigan")
+    assert (tiny.audio.mel.n_mels, tiny.audio.mel.hop_length, tiny.audio.mel.f_max) == (80, 256, 8000.0)
+
+
+def test_field_override_and_command_line_wins_over_profile():
+    cfg = load_config(["profile=tiny", "model.depth=6"])
+    assert cfg.model.depth == 6
+    assert load_config(["model=d20", "audio=44k"]).model.in_channels == 81
+
+
+@pytest.mark.parametrize("overrides, field", [
+    (["model.heads=7"], "model.heads"),
+    (["model.arch=triple"], "model.arch"),
+    (["model.fusion=shallow"], "model.fusion"),
+    (["model.arch=single", "model.fusion=penultimate"], "model.fusion"),
+    (["model=tiny"], "model.llm_layers"),  # tiny model with the default 7B llm group
+    (["model=d24_3b"], "model.llm_layers"),
+    (["model=d20"], "model.latent_channels"),  # 40 channels with the 16 kHz VAE
+    (["model.llm_hidden=2048"], "model.llm_hidden"),
+    (["model.depth=1"], "model.depth"),
+    (["model.input_kernel=6"], "model.input_kernel"),
+    (["audio.vae.data_dim=128"], "audio.vae.data_dim"),
+])
+def test_validation_errors_name_the_field(overrides, field):
+    with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
+        load_config(overrides)
+
+
+def test_unknown_key_and_wrong_type_are_errors():
+    with pytest.raises(ConfigError, match="no_such_field"):
+        load_config(["+model.no_such_field=1"])
+    with pytest.raises(ConfigError, match="depth"):
+        load_config(["model.depth=many"])
+
+
+def test_model_only_validation_for_info():
+    cfg = load_config(["model=tiny"], cross_checks=False)
+    assert cfg.model.name == "tiny"
+    with pytest.raises(ConfigError, match="model.heads"):
+        validate_model(ModelConfig(hidden=100, heads=8))
+
+
+def test_to_dict_from_dict_roundtrip_through_json():
+    cfg = load_config(["profile=paper_d20"])
+    d = json.loads(json.dumps(to_dict(cfg)))
+    assert from_dict(d) == cfg
+    d["model"]["heads"] = 3
+    with pytest.raises(ConfigError, match="model.heads"):
+        from_dict(d)
+    with pytest.raises(ConfigError, match="bogus"):
+        from_dict({"model": {"bogus": 1}})
