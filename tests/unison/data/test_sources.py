@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from suites.sources.sounds import tuxpaint_sounds
-from suites.sources.speech import asterisk_prompts, librivox_utterances
-from suites.sources.voices import VOICES, voices
-from suites.sources.audio_io import load_mono
+from unison.data.sources.sounds import tuxpaint_sounds
+from unison.data.sources.speech import asterisk_prompts, librivox_utterances
+from unison.data.sources.voices import VOICES, voices
+from unison.data.sources.audio_io import load_mono
 
 
 def test_sound_library_is_real_and_captioned():

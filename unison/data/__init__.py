@@ -1,0 +1,1 @@
+"""Training data: corpora manifests, offline sources, online multi-task synthesis, curriculum."""
