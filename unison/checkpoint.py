@@ -1,0 +1,189 @@
+"""UNISON checkpoints: one safetensors file = DiT weights + a JSON metadata block.
+
+The metadata (under the safetensors header key ``unison``) records everything needed to rebuild
+the model and its conditioning exactly: the full config (unison.config.to_dict), the LLM id,
+revision and prompt template, the VAE id, the latent normalisation stats, the training step, the
+git hash and the format version. Loading is strict: every key and shape must match the model
+built from the recorded config, otherwise one error names the file and the differences.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+from torch import Tensor
+
+from unison.config import UnisonConfig, from_dict, to_dict
+
+log = logging.getLogger(__name__)
+
+FORMAT_NAME = "unison-checkpoint"
+FORMAT_VERSION = 1
+META_KEY = "unison"
+HOW_TO_PROVIDE = (
+    "pass --ckpt /path/to/unison.safetensors (a file written by unison.checkpoint.save_checkpoint, "
+    "e.g. by the trainer); train one with the project's training code or copy a released checkpoint"
+)
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file exists but cannot be used (bad format, wrong keys or shapes)."""
+
+
+class MissingCheckpointError(FileNotFoundError):
+    """The checkpoint file does not exist."""
+
+
+@dataclass
+class Checkpoint:
+    path: Path
+    config: UnisonConfig
+    state_dict: dict[str, Tensor]
+    step: int
+    latent_mean: Tensor | None  # (C,)
+    latent_std: Tensor | None  # (C,)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def git_hash() -> str | None:
+    """Commit of the code that wrote the checkpoint (None outside a git checkout)."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent,
+                             capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def _stats_lists(latent_stats: Any) -> dict[str, list[float]] | None:
+    if latent_stats is None:
+        return None
+    mean, std = (latent_stats["mean"], latent_stats["std"]) if isinstance(latent_stats, Mapping) else (
+        latent_stats.mean, latent_stats.std)
+    return {"mean": torch.as_tensor(mean, dtype=torch.float32).flatten().tolist(),
+            "std": torch.as_tensor(std, dtype=torch.float32).flatten().tolist()}
+
+
+def build_metadata(cfg: UnisonConfig, *, step: int = 0, latent_stats: Any = None,
+                   extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    stats = _stats_lists(latent_stats)
+    if stats is not None and len(stats["mean"]) != cfg.model.latent_channels:
+        raise CheckpointError(
+            f"latent stats have {len(stats['mean'])} channels but model.latent_channels is "
+            f"{cfg.model.latent_channels}")
+    return {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "config": to_dict(cfg),
+        "llm": {"kind": cfg.llm.kind, "model_id": cfg.llm.model_id, "revision": cfg.llm.revision,
+                "template": cfg.llm.template, "system_prompt": cfg.llm.system_prompt},
+        "vae": {"kind": cfg.audio.vae.kind, "weights": cfg.audio.vae.weights},
+        "latent_stats": stats,
+        "step": int(step),
+        "git": git_hash(),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "extra": dict(extra or {}),
+    }
+
+
+def save_checkpoint(path: str | Path, state_dict: Mapping[str, Tensor], cfg: UnisonConfig, *, step: int = 0,
+                    latent_stats: Any = None, extra: Mapping[str, Any] | None = None) -> Path:
+    """Write weights + metadata atomically (temp file in the same folder, then rename)."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = build_metadata(cfg, step=step, latent_stats=latent_stats, extra=extra)
+    tensors = {k: v.detach().to("cpu").contiguous() for k, v in state_dict.items()}
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata={META_KEY: json.dumps(meta)})
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    log.info("saved checkpoint %s (step %d, %d tensors)", path, step, len(tensors))
+    return path
+
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """The JSON metadata block only (cheap: reads the header, not the weights)."""
+    from safetensors import safe_open
+
+    path = _existing(path)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            raw = (f.metadata() or {}).get(META_KEY)
+    except Exception as e:  # noqa: BLE001 - safetensors raises several error types for bad files
+        raise CheckpointError(f"{path}: not a readable safetensors file ({e}). {HOW_TO_PROVIDE}") from e
+    if raw is None:
+        raise CheckpointError(f"{path}: safetensors file has no '{META_KEY}' metadata block, so it is not a "
+                              f"UNISON checkpoint. {HOW_TO_PROVIDE}")
+    meta = json.loads(raw)
+    if meta.get("format") != FORMAT_NAME or meta.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: format {meta.get('format')!r} version {meta.get('format_version')!r}; this code reads "
+            f"{FORMAT_NAME!r} version {FORMAT_VERSION}")
+    return meta
+
+
+def _existing(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise MissingCheckpointError(f"checkpoint not found: {path}. To provide it: {HOW_TO_PROVIDE}")
+    return path
+
+
+def load_checkpoint(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Checkpoint:
+    """Read weights and metadata. ``overrides`` is a nested dict merged into the recorded config
+    (e.g. {"llm": {"path": ...}}); architecture fields should not be overridden."""
+    from safetensors.torch import load_file
+
+    path = _existing(path)
+    meta = read_metadata(path)
+    cfg_dict = meta["config"]
+    if overrides:
+        from omegaconf import OmegaConf
+
+        cfg_dict = OmegaConf.to_container(OmegaConf.merge(OmegaConf.create(cfg_dict), OmegaConf.create(dict(overrides))))
+    cfg = from_dict(cfg_dict)
+    state = load_file(str(path))
+    stats = meta.get("latent_stats")
+    mean = torch.tensor(stats["mean"]) if stats else None
+    std = torch.tensor(stats["std"]) if stats else None
+    return Checkpoint(path, cfg, state, int(meta.get("step", 0)), mean, std, meta)
+
+
+def check_state_dict(expected: Mapping[str, Tensor], got: Mapping[str, Tensor], source: str | Path) -> None:
+    """Raise one CheckpointError listing missing, unexpected and wrong-shaped keys."""
+    missing = sorted(set(expected) - set(got))
+    unexpected = sorted(set(got) - set(expected))
+    shapes = sorted(f"{k}: checkpoint {tuple(got[k].shape)} vs model {tuple(expected[k].shape)}"
+                    for k in set(expected) & set(got) if tuple(expected[k].shape) != tuple(got[k].shape))
+    if not (missing or unexpected or shapes):
+        return
+
+    def part(title: str, items: list[str]) -> str:
+        shown = ", ".join(items[:12]) + (f", ... ({len(items) - 12} more)" if len(items) > 12 else "")
+        return f"{title} ({len(items)}): {shown}"
+
+    parts = [part(t, i) for t, i in (("missing keys", missing), ("unexpected keys", unexpected),
+                                      ("shape mismatches", shapes)) if i]
+    raise CheckpointError(
+        f"checkpoint {source} does not match the model built from its config: " + "; ".join(parts)
+        + f". The file was written for a different architecture or is damaged. To provide it: {HOW_TO_PROVIDE}")
+
+
+def load_into(module: torch.nn.Module, state: Mapping[str, Tensor], source: str | Path) -> None:
+    """Strict load with a readable error (keys and shapes checked before touching the module)."""
+    check_state_dict(module.state_dict(), state, source)
+    module.load_state_dict(state, strict=True)
