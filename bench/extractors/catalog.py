@@ -3,4 +3,5 @@ evaluator costs nothing until a metric asks for it). The factory returns a
 bench.extractors.base.Extractor."""
 
 EXTRACTORS: dict[str, str] = {
+    "yamnet-16k": "bench.extractors.yamnet:build",
 }
