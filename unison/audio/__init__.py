@@ -1,0 +1,1 @@
+"""Audio front end and codec: mel spectrograms, the MMAudio VAE, vocoders, latent bookkeeping."""
