@@ -1,0 +1,211 @@
+"""``unison-bench``: list, build, run, tabulate, and (via the metrics helper's modules) regress/compare.
+
+Exit codes: 0 success, 1 the command ran and failed (or a check failed), 2 bad input (unknown
+name, invalid suite file, unreadable results, bad arguments).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
+LAZY_SUBCOMMANDS = {"regress": ("bench.regress", "check a results.json against a baseline"),
+                    "compare": ("bench.compare", "compare systems / checkpoints side by side")}
+log = logging.getLogger("bench.cli")
+
+
+def _bad_input_errors() -> tuple[type[BaseException], ...]:
+    from bench.registry import RegistryError
+    from bench.spec import SpecError
+    from bench.testset import ManifestError
+
+    return (RegistryError, SpecError, ManifestError, FileNotFoundError)
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    from bench import registry
+    from bench.spec import SpecError, load_spec
+
+    what = args.what
+    if what in ("all", "suites"):
+        print("suites:")
+        for name, path in registry.suite_files(args.suites_dir).items():
+            try:
+                s = load_spec(path)
+                print(f"  {name:24s} v{s.version:6s} tasks={','.join(s.tasks)}  scales={','.join(s.scales)}  "
+                      f"metrics={','.join(s.metrics)}")
+            except SpecError as e:
+                print(f"  {name:24s} INVALID: {e}")
+    if what in ("all", "systems"):
+        print("systems:")
+        for name in registry.SYSTEMS.names():
+            print(f"  {name:24s} {registry.SYSTEMS.entries()[name]}")
+    if what in ("all", "metrics"):
+        print("metrics (name@variant, version, direction, protocol, extractors by role):")
+        for key in registry.METRICS.names():
+            try:
+                m = registry.METRICS.get(key)
+                arrow = "higher" if m.higher_is_better else "lower"
+                proto = "paper" if m.paper_protocol else "offline"
+                needs = ",".join(f"{r}={e}" for r, e in (m.needs or {}).items())
+                print(f"  {key:32s} v{m.version:4s} {arrow:6s} {proto:7s} {needs}")
+            except Exception as e:  # noqa: BLE001 - listing must not die on one broken entry
+                print(f"  {key:32s} cannot load: {type(e).__name__}: {e}")
+    if what in ("all", "extractors"):
+        print("extractors:")
+        for name in registry.EXTRACTORS.names():
+            print(f"  {name:24s} {registry.EXTRACTORS.entries()[name]}")
+    return EXIT_OK
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from bench import registry
+    from bench.testset import build_testset
+
+    spec = registry.load_suite(args.suite, args.suites_dir)
+    ts = build_testset(spec, args.scale, args.testsets, rebuild=args.rebuild)
+    print(f"{spec.name} ({args.scale}): {len(ts.items)} items, hash {ts.hash}\n{ts.root}")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bench import registry
+    from bench.runner import RunOptions, run
+    from bench.tables import rows_from_results, to_markdown
+
+    spec = registry.load_suite(args.suite, args.suites_dir)
+    opts = RunOptions(suite=spec, system=args.system, seed=args.seed, scale=args.scale, limit=args.limit,
+                      out=Path(args.out), testsets_dir=args.testsets, cache_dir=args.cache,
+                      metrics=args.metrics.split(",") if args.metrics else None, progress=not args.no_progress)
+    report = run(opts)
+    if report.results is None:
+        print("generated this rank's share; rank 0 writes the results")
+        return EXIT_OK
+    print(to_markdown(rows_from_results(report.results)))
+    print(f"results: {report.results_path}")
+    return EXIT_OK
+
+
+def cmd_table(args: argparse.Namespace) -> int:
+    from bench.tables import render
+
+    try:
+        text = render(args.results, args.format, subsets=not args.no_subsets)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.output:
+        from bench.testset import atomic_write_text
+
+        atomic_write_text(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_perf(args: argparse.Namespace) -> int:
+    from bench.perf import run_perf
+
+    return run_perf(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="unison-bench", description="UNISON benchmark harness")
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress (INFO)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def suite_dirs(sp):
+        sp.add_argument("--suites-dir", action="append", default=None, metavar="DIR",
+                        help="extra folder with suite YAML files (repeatable; also $UNISON_BENCH_SUITES)")
+
+    sp = sub.add_parser("ls", help="list suites, systems, metrics (versions, variants) and extractors")
+    sp.add_argument("what", nargs="?", default="all", choices=["all", "suites", "systems", "metrics", "extractors"])
+    suite_dirs(sp)
+    sp.set_defaults(func=cmd_ls)
+
+    sp = sub.add_parser("build", help="build a suite's test set")
+    sp.add_argument("suite", help="suite name or path to its YAML")
+    sp.add_argument("--scale", default="mini", choices=["mini", "paper"])
+    sp.add_argument("--testsets", type=Path, default=None, help="test-set folder ($UNISON_BENCH_TESTSETS)")
+    sp.add_argument("--rebuild", action="store_true", help="rebuild even if an identical spec was built")
+    suite_dirs(sp)
+    sp.set_defaults(func=cmd_build)
+
+    sp = sub.add_parser("run", help="generate, score and write results.json for one system")
+    sp.add_argument("suite", help="suite name or path to its YAML")
+    sp.add_argument("--system", required=True)
+    sp.add_argument("--limit", type=int, default=None, help="only the first N items (smoke runs)")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--scale", default="mini", choices=["mini", "paper"])
+    sp.add_argument("--out", default="runs", help="run folder (default runs/)")
+    sp.add_argument("--metrics", default=None, help="comma-separated name@variant list overriding the suite's")
+    sp.add_argument("--testsets", type=Path, default=None)
+    sp.add_argument("--cache", type=Path, default=None, help="feature cache folder (default <out>/.cache/features)")
+    sp.add_argument("--no-progress", action="store_true")
+    suite_dirs(sp)
+    sp.set_defaults(func=cmd_run)
+
+    sp = sub.add_parser("table", help="Markdown / CSV / LaTeX tables from results.json files")
+    sp.add_argument("results", nargs="+", type=Path)
+    sp.add_argument("--format", default="md", choices=["md", "csv", "latex"])
+    sp.add_argument("--no-subsets", action="store_true", help="overall rows only")
+    sp.add_argument("-o", "--output", default=None)
+    sp.set_defaults(func=cmd_table)
+
+    sp = sub.add_parser("perf", help="time a cold and a warm run of a suite (cache speed-up, clips/s per extractor)")
+    from bench.perf import add_arguments as perf_arguments
+
+    perf_arguments(sp)
+    sp.set_defaults(func=cmd_perf)
+
+    for name, (_, help_text) in LAZY_SUBCOMMANDS.items():
+        sub.add_parser(name, help=help_text, add_help=False)  # real parser built on use
+    return p
+
+
+def _run_lazy(name: str, argv: list[str], verbose: bool) -> int:
+    module_name = LAZY_SUBCOMMANDS[name][0]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        print(f"error: `unison-bench {name}` needs {module_name}, which is not importable ({e})", file=sys.stderr)
+        return EXIT_FAIL
+    p = argparse.ArgumentParser(prog=f"unison-bench {name}")
+    module.add_arguments(p)
+    args = p.parse_args(argv)
+    return int(module.run(args))
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    verbose = "-v" in argv or "--verbose" in argv
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    bad_input = _bad_input_errors()
+    rest = [a for a in argv if a not in ("-v", "--verbose")]
+    try:
+        if rest and rest[0] in LAZY_SUBCOMMANDS:
+            return _run_lazy(rest[0], rest[1:], verbose)
+        args = build_parser().parse_args((["-v"] if verbose else []) + rest)
+        return int(args.func(args))
+    except SystemExit as e:  # argparse: 2 on bad arguments, 0 on --help
+        return int(e.code) if isinstance(e.code, int) else EXIT_BAD_INPUT
+    except bad_input as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+    except Exception as e:  # noqa: BLE001 - one line for users, the traceback with -v
+        log.debug("failure", exc_info=True)
+        print(f"error: {type(e).__name__}: {e}", file=sys.stderr)
+        if verbose:
+            raise
+        return EXIT_FAIL
+
+
+if __name__ == "__main__":
+    sys.exit(main())
