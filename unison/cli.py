@@ -1,0 +1,103 @@
+"""`unison` command line: info | generate | perf.
+
+    unison info model=d24
+    unison generate --ckpt u.safetensors --task tts --text "A man says hello." --seconds 5 -o out.wav
+    unison perf --json perf.json
+
+Trailing ``key=value`` words are hydra overrides (model presets for ``info``; recorded-config
+overrides such as ``llm.path=...`` or ``sample.steps=50`` for ``generate``).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from unison.tasks import CLI_ALIASES
+
+log = logging.getLogger("unison")
+
+
+def _info(args: argparse.Namespace) -> int:
+    import torch
+
+    from unison.config import load_config
+    from unison.model.dit import build_dit, count_parameters, parameter_table
+
+    cfg = load_config(args.overrides, cross_checks=False)
+    with torch.device("meta"):  # shapes only: costs no memory
+        model = build_dit(cfg.model)
+    print(parameter_table(model))
+    m = cfg.model
+    print(f"\nmodel {m.name}: arch={m.arch} fusion={m.fusion} depth={m.depth} hidden={m.hidden} heads={m.heads}")
+    print(f"input channels: 2C+1 = 2*{m.latent_channels}+1 = {m.in_channels}")
+    print(f"LLM layers consumed (hidden_states indices): {model.text_layers()}")
+    print(f"trainable parameters: {count_parameters(model):,} ({count_parameters(model) / 1e6:.1f} M)")
+    return 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from unison.pipeline import UnisonPipeline, save_wav
+
+    pipe = UnisonPipeline.from_checkpoint(args.ckpt, args.overrides, device=args.device)
+    wave, sr = pipe.generate(args.task, args.text, args.seconds, source=args.source, reference=args.reference,
+                             seed=args.seed, steps=args.steps, cfg_scale=args.cfg_scale, solver=args.solver)
+    out = save_wav(args.output, wave, sr)  # written only now, after a successful generation
+    print(f"wrote {out} ({wave.shape[0]} samples, {sr} Hz, {wave.shape[0] / sr:.2f} s)")
+    return 0
+
+
+def _perf(args: argparse.Namespace) -> int:
+    from unison.perf import run_perf
+
+    return run_perf(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="unison", description="UNISON: unified audio generation and editing")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    info = sub.add_parser("info", help="parameter table and input channels of a model preset")
+    info.add_argument("overrides", nargs="*", help="hydra overrides, e.g. model=d24 or profile=tiny")
+    info.set_defaults(func=_info)
+
+    gen = sub.add_parser("generate", help="generate or edit one clip with a checkpoint")
+    gen.add_argument("--ckpt", required=True, help="UNISON checkpoint (.safetensors)")
+    gen.add_argument("--task", required=True, choices=sorted(CLI_ALIASES), help="task")
+    gen.add_argument("--text", required=True, help="instruction / caption / transcript")
+    gen.add_argument("--source", help="source audio to edit (task edit)")
+    gen.add_argument("--reference", help="reference speaker clip (task zs_tts)")
+    gen.add_argument("--seconds", type=float, default=10.0, help="output length in seconds")
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--steps", type=int, default=None, help="ODE steps (default: sample.steps)")
+    gen.add_argument("--cfg-scale", type=float, default=None, help="CFG scale (default: sample.cfg_scale)")
+    gen.add_argument("--solver", choices=["euler", "midpoint", "heun"], default=None)
+    gen.add_argument("--device", default="cpu")
+    gen.add_argument("-o", "--output", required=True, type=Path, help="output WAV path")
+    gen.add_argument("overrides", nargs="*", help="config overrides, e.g. llm.path=/models/qwen")
+    gen.set_defaults(func=_generate)
+
+    perf = sub.add_parser("perf", help="matmul peak, DiT forward efficiency, sampler overhead, cache, memory")
+    from unison.perf import add_arguments
+
+    add_arguments(perf)
+    perf.set_defaults(func=_perf)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError, FloatingPointError) as e:
+        # user-facing failures (bad task, missing checkpoint, undecodable source, prompt too long, NaN)
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,303 @@
+"""`unison perf`: how close the DiT runs to the machine's matmul peak, in one run.
+
+1. measured matmul peak (bf16 and fp32; large square matmuls, best of several);
+2. one D24 forward at 313 audio + 64 text tokens, batch 2 (cond + uncond), bf16, with analytic
+   FLOPs -> achieved FLOP/s as a fraction of the bf16 peak (target >= 75 %);
+3. a full sampling call vs N single batched forwards (target <= 1.10x);
+4. LLM features served from the on-disk cache on a repeated prompt, without loading the LLM;
+5. peak memory (RSS sampled by a thread; tracemalloc does not see torch allocations).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import resource
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+log = logging.getLogger(__name__)
+
+FORWARD_TARGET = 0.75
+SAMPLER_TARGET = 1.10
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", type=Path, help="also write the results as JSON")
+    p.add_argument("--model", default="d24", help="model preset for the forward/sampler measurement")
+    p.add_argument("--audio-tokens", type=int, default=313, help="latent frames (10 s at 16 kHz = 313)")
+    p.add_argument("--text-tokens", type=int, default=64)
+    p.add_argument("--steps", type=int, default=None,
+                   help="sampler steps (default 100 on GPU, 4 on CPU; the ratio is per step either way)")
+    p.add_argument("--matmul-sizes", type=int, nargs="+", default=None, help="square sizes for the peak")
+    p.add_argument("--repeats", type=int, default=3, help="best-of count for timings")
+    p.add_argument("--llm", default="minilm", help="llm preset for the feature-cache check ('none' skips it)")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+
+
+# ------------------------------------------------------------------------------------------------
+# measurement helpers
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def best_time(fn: Callable[[], Any], repeats: int, device: torch.device, warmup: int = 1) -> float:
+    """Best wall time of ``repeats`` calls after ``warmup`` calls (seconds)."""
+    for _ in range(warmup):
+        fn()
+    _sync(device)
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        _sync(device)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+class PeakRSS:
+    """Peak resident memory above the starting RSS while the block runs (sampling thread)."""
+
+    def __init__(self, interval: float = 0.005):
+        import psutil
+
+        self.proc, self.interval = psutil.Process(), interval
+        self.start = self.peak = 0
+        self._stop = threading.Event()
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.proc.memory_info().rss)
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> "PeakRSS":
+        self.start = self.peak = self.proc.memory_info().rss
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.proc.memory_info().rss)
+
+    @property
+    def delta_mb(self) -> float:
+        return (self.peak - self.start) / 2 ** 20
+
+
+def maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def matmul_peak(dtype: torch.dtype, sizes: list[int], repeats: int, device: torch.device) -> dict[str, float]:
+    """Best FLOP/s over large square matmuls of each size."""
+    best = {"flops": 0.0, "n": 0}
+    for n in sizes:
+        a = torch.randn(n, n, device=device).to(dtype)
+        b = torch.randn(n, n, device=device).to(dtype)
+        t = best_time(lambda: torch.mm(a, b), repeats, device)
+        rate = 2 * n ** 3 / t
+        log.info("matmul %s n=%d: %.1f GFLOP/s", dtype, n, rate / 1e9)
+        if rate > best["flops"]:
+            best = {"flops": rate, "n": n}
+    return best
+
+
+# ------------------------------------------------------------------------------------------------
+# analytic FLOPs of the double-stream deep-fusion DiT (DESIGN 2.1); multiply-add = 2 FLOPs
+
+
+def dit_forward_flops(cfg, n_audio: int, n_text: int, batch: int) -> float:
+    """Useful FLOPs of one forward (x, t, prepared text). Counts the input projection convs, every
+    block's audio qkv/out/MLP, text-stream qkv (text only gives keys/values) and attention with
+    audio queries over audio+text keys, and the final conv. Modulation Linear layers act on one
+    vector per item and are included; the per-block text projectors W_k are in prepare_text."""
+    if cfg.arch != "double" or cfg.fusion != "deep":
+        raise NotImplementedError(f"analytic FLOPs are written for arch=double fusion=deep, not {cfg.arch}/{cfg.fusion}")
+    d, C, k_in, k_out = cfg.hidden, cfg.latent_channels, cfg.input_kernel, cfg.final_kernel
+    mlp, h_in = int(cfg.mlp_ratio * d), cfg.input_mlp_hidden
+    Na, Nt = n_audio, n_text
+    inp = 2 * Na * k_in * ((2 * C + 1) * d + 2 * d * h_in + h_in * d)  # conv in + SwiGLU conv MLP
+    temb = 2 * (cfg.timestep_freq_dim * d + d * d)
+    block = (2 * Na * d * 3 * d + 2 * Na * d * d + 2 * 2 * Na * d * mlp  # audio qkv, out, MLP
+             + 2 * Nt * d * 3 * d  # text qkv
+             + 2 * 2 * Na * (Na + Nt) * d  # scores + weighted values
+             + 2 * d * 6 * d + 2 * d * 2 * d)  # audio and text adaLN modulations
+    final = 2 * d * 2 * d + 2 * Na * k_out * d * C
+    return float(batch * (inp + temb + cfg.depth * block + final))
+
+
+def counted_flops(fn: Callable[[], Any]) -> float:
+    """FLOPs torch actually dispatches (matmuls, convs, attention) for a cross-check."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return float(counter.get_total_flops())
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PerfReport:
+    device: str
+    threads: int
+    rows: list[tuple[str, str, str]] = field(default_factory=list)  # (quantity, value, note)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, key: str, value: Any, label: str, shown: str, note: str = "") -> None:
+        self.data[key] = value
+        self.rows.append((label, shown, note))
+
+    def table(self) -> str:
+        w0 = max(len(r[0]) for r in self.rows)
+        w1 = max(len(r[1]) for r in self.rows)
+        lines = [f"unison perf  (device={self.device}, torch threads={self.threads}, torch {torch.__version__})",
+                 "-" * (w0 + w1 + 40)]
+        lines += [f"{a:<{w0}}  {b:>{w1}}  {c}" for a, b, c in self.rows]
+        return "\n".join(lines)
+
+
+def _dit_and_inputs(model_preset: str, n_audio: int, n_text: int, device: torch.device, dtype: torch.dtype):
+    from unison.config import load_config
+    from unison.model.dit import build_dit
+
+    cfg = load_config([f"model={model_preset}"], cross_checks=False).model
+    torch.manual_seed(0)
+    with torch.device(device):
+        model = build_dit(cfg)
+    model = model.to(dtype).eval()
+    g = torch.Generator().manual_seed(0)
+    B = 2  # cond + uncond
+    x = torch.randn(B, n_audio, cfg.in_channels, generator=g).to(device, dtype)  # (2, T, 2C+1)
+    t = torch.full((B,), 0.5, device=device, dtype=dtype)
+    n_layers = len(model.text_layers())
+    feats = torch.randn(B, n_layers, n_text, cfg.llm_hidden, generator=g).to(device, dtype)  # (2, n, S, H)
+    mask = torch.ones(B, n_text, dtype=torch.bool, device=device)
+    return cfg, model, x, t, feats, mask
+
+
+def measure_forward_and_sampler(rep: PerfReport, args, device: torch.device, bf16_peak: float) -> None:
+    from unison.sampler import sample
+
+    dtype = torch.bfloat16
+    with PeakRSS() as build_mem:
+        cfg, model, x, t, feats, mask = _dit_and_inputs(args.model, args.audio_tokens, args.text_tokens, device, dtype)
+    rep.add("model_build_rss_mb", build_mem.delta_mb, f"{cfg.name} weights resident (bf16)",
+            f"{build_mem.delta_mb:,.0f} MB")
+    Na, Nt = args.audio_tokens, args.text_tokens
+    with torch.no_grad(), PeakRSS() as fwd_mem:
+        cond = model.prepare_text(feats, mask)
+        fwd = lambda: model(x, t, cond)  # noqa: E731
+        t_fwd = best_time(fwd, args.repeats, device)
+        counted = counted_flops(fwd)
+    flops = dit_forward_flops(cfg, Na, Nt, batch=2)
+    achieved = flops / t_fwd
+    frac = achieved / bf16_peak
+    rep.add("forward_seconds", t_fwd, f"{cfg.name} forward, B=2, {Na}+{Nt} tokens, bf16", f"{t_fwd * 1e3:,.1f} ms")
+    rep.add("forward_flops_analytic", flops, "  analytic FLOPs", f"{flops / 1e9:,.1f} GFLOP",
+            f"torch-counted {counted / 1e9:,.1f} GFLOP")
+    rep.add("forward_flops_per_s", achieved, "  achieved", f"{achieved / 1e9:,.1f} GFLOP/s")
+    rep.add("forward_fraction_of_peak", frac, "  fraction of bf16 matmul peak", f"{100 * frac:.1f} %",
+            f"target >= {100 * FORWARD_TARGET:.0f} %: {'MET' if frac >= FORWARD_TARGET else 'NOT MET'}")
+    rep.add("forward_peak_rss_mb", fwd_mem.delta_mb, "  peak RSS above weights (forward)", f"{fwd_mem.delta_mb:,.0f} MB")
+
+    steps = args.steps or (100 if device.type == "cuda" else 4)
+    noise = torch.randn(1, Na, cfg.latent_channels, device=device)
+    text = (feats[:1].float(), mask[:1])
+    uncond = (feats[1:].float(), mask[1:])
+
+    def one_call():
+        return sample(model, text, noise, uncond_text=uncond, cfg_scale=4.5, steps=steps, solver="euler")
+
+    with PeakRSS() as samp_mem:
+        t_call = best_time(one_call, max(1, args.repeats - 1), device, warmup=0)
+    per_forward = best_time(fwd, args.repeats, device, warmup=0)
+    ratio = t_call / (steps * per_forward)
+    rep.add("sampler_steps", steps, "sampling call (euler, CFG batched)", f"{steps} steps",
+            "fewer than the paper's 100 on CPU; the overhead ratio is per step" if steps < 100 else "")
+    rep.add("sampler_seconds", t_call, "  sampling call", f"{t_call:,.2f} s")
+    rep.add("sampler_forward_seconds", per_forward * steps, f"  {steps} x single batched forward",
+            f"{per_forward * steps:,.2f} s")
+    rep.add("sampler_ratio", ratio, "  ratio call / forwards", f"{ratio:.3f}x",
+            f"target <= {SAMPLER_TARGET:.2f}x: {'MET' if ratio <= SAMPLER_TARGET else 'NOT MET'}")
+    rep.add("sampler_peak_rss_mb", samp_mem.delta_mb, "  peak RSS above weights (sampling)", f"{samp_mem.delta_mb:,.0f} MB")
+    del model
+
+
+def measure_feature_cache(rep: PerfReport, llm_preset: str) -> None:
+    """First call computes with the LLM and fills a fresh cache; a new encoder serves the same
+    prompt from disk without ever loading the LLM."""
+    from unison.config import load_config
+    from unison.text.llm import build_text_encoder
+
+    llm_cfg = load_config([f"llm={llm_preset}"], cross_checks=False).llm
+    prompt = "A dog barks twice while rain falls on a tin roof."
+    with tempfile.TemporaryDirectory(prefix="unison-perf-cache-") as cache:
+        llm_cfg.cache_dir = cache
+        layers = list(range(1, llm_cfg.num_layers + 1))
+        enc = build_text_encoder(llm_cfg)
+        t0 = time.perf_counter()
+        first = enc.encode([prompt], layers)
+        t_miss = time.perf_counter() - t0
+        fresh = build_text_encoder(llm_cfg)
+        with PeakRSS() as mem:
+            t0 = time.perf_counter()
+            again = fresh.encode([prompt], layers)
+            t_hit = time.perf_counter() - t0
+        loaded = _llm_loaded(fresh)
+        same = bool(torch.allclose(first.hidden.float(), again.hidden.float(), atol=1e-2))
+    rep.add("cache_miss_seconds", t_miss, f"LLM features ({llm_cfg.model_id}, {len(layers)} layers)",
+            f"{t_miss:,.2f} s", "first call: loads the LLM and fills the cache")
+    rep.add("cache_hit_seconds", t_hit, "  repeated prompt, new encoder", f"{t_hit * 1e3:,.1f} ms",
+            f"LLM loaded: {loaded}; same features: {same}; RSS +{mem.delta_mb:,.0f} MB")
+    rep.data["cache_hit_llm_loaded"] = loaded
+    rep.data["cache_hit_same_features"] = same
+
+
+def _llm_loaded(enc) -> bool | None:
+    for name in ("is_loaded", "loaded", "llm_loaded"):
+        if hasattr(enc, name):
+            v = getattr(enc, name)
+            return bool(v() if callable(v) else v)
+    return None
+
+
+def run_perf(args: argparse.Namespace) -> int:
+    device = torch.device(args.device)
+    rep = PerfReport(str(device), torch.get_num_threads())
+    rss0 = maxrss_mb()
+    sizes = args.matmul_sizes or ([4096, 8192] if device.type == "cuda" else [1024, 2048, 3072])
+    peaks = {}
+    for name, dtype in (("bf16", torch.bfloat16), ("fp32", torch.float32)):
+        peak = matmul_peak(dtype, sizes, args.repeats, device)
+        peaks[name] = peak["flops"]
+        rep.add(f"matmul_peak_{name}", peak["flops"], f"matmul peak {name}", f"{peak['flops'] / 1e9:,.1f} GFLOP/s",
+                f"best of {args.repeats} at n={peak['n']} (sizes {sizes})")
+    measure_forward_and_sampler(rep, args, device, peaks["bf16"])
+    if args.llm != "none":
+        try:
+            measure_feature_cache(rep, args.llm)
+        except Exception as e:  # noqa: BLE001 - an unavailable offline LLM is reported, not fatal
+            rep.add("cache_unavailable", str(e), "LLM feature cache", "unavailable", str(e)[:120])
+    rep.add("maxrss_mb", maxrss_mb(), "process max RSS", f"{maxrss_mb():,.0f} MB", f"{rss0:,.0f} MB at start")
+    print(rep.table())
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        tmp = args.json.with_name(f".{args.json.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"device": rep.device, "threads": rep.threads, "torch": torch.__version__,
+                                   **rep.data}, indent=2))
+        os.replace(tmp, args.json)
+    return 0
