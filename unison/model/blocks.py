@@ -1,0 +1,235 @@
+"""Transformer blocks of the DeepFusion MM-DiT (DESIGN.md 2.1), FLUX-style: small named parts.
+
+Shapes: audio tokens (B, T, d), text tokens (B, S, d), conditioning ``c_act`` = SiLU(c) (B, d),
+heads (B, H, N, d/H). Each stream is split MMAudio-style into a part before the joint attention
+(modulate, project q/k/v) and a part after it (output projection, MLP), so the block itself is just
+"streams -> joint attention -> streams". RoPE is applied to audio tokens only; text has no position.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from unison.model.embed import TokenConv1d
+
+Rope = tuple[Tensor, Tensor]  # (cos, sin), each (T, head_dim)
+
+
+def layer_norm(x: Tensor) -> Tensor:
+    """LayerNorm without affine parameters (adaLN supplies shift and scale)."""
+    return F.layer_norm(x, x.shape[-1:], eps=1e-6)
+
+
+def modulate(x: Tensor, shift: Tensor, scale: Tensor) -> Tensor:
+    return torch.addcmul(shift, x, 1 + scale)
+
+
+def split_heads(qkv: Tensor, heads: int) -> tuple[Tensor, Tensor, Tensor]:
+    """(B, N, 3d) -> q, k, v each (B, H, N, d/H)."""
+    b, n, three_d = qkv.shape
+    return qkv.view(b, n, 3, heads, three_d // (3 * heads)).permute(2, 0, 3, 1, 4).unbind(0)
+
+
+def split_kv(kv: Tensor, heads: int) -> tuple[Tensor, Tensor]:
+    """(B, N, 2d) -> k, v each (B, H, N, d/H)."""
+    b, n, two_d = kv.shape
+    return kv.view(b, n, 2, heads, two_d // (2 * heads)).permute(2, 0, 3, 1, 4).unbind(0)
+
+
+def merge_heads(x: Tensor) -> Tensor:
+    """(B, H, N, d/H) -> (B, N, d)."""
+    b, h, n, hd = x.shape
+    return x.transpose(1, 2).reshape(b, n, h * hd)
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim: int):
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.rms_norm(x, x.shape[-1:], self.scale.to(x.dtype), eps=1e-6)
+
+
+class QKNorm(nn.Module):
+    """Per-head RMSNorm on queries and keys (keeps attention logits bounded in bf16)."""
+
+    def __init__(self, head_dim: int):
+        super().__init__()
+        self.query_norm = RMSNorm(head_dim)
+        self.key_norm = RMSNorm(head_dim)
+
+    def forward(self, q: Tensor, k: Tensor) -> tuple[Tensor, Tensor]:
+        return self.query_norm(q), self.key_norm(k)
+
+
+class RotaryEmbedding(nn.Module):
+    """RoPE tables for audio positions, built once per (length, device, dtype) and cached."""
+
+    def __init__(self, head_dim: int, theta: float):
+        super().__init__()
+        self.head_dim, self.theta = head_dim, theta
+        self._cache: dict[tuple, Rope] = {}
+
+    def forward(self, length: int, device: torch.device, dtype: torch.dtype) -> Rope:
+        key = (length, device, dtype)
+        if key not in self._cache:
+            half = self.head_dim // 2
+            inv_freq = self.theta ** (-torch.arange(half, dtype=torch.float64, device=device) / half)
+            angles = torch.arange(length, dtype=torch.float64, device=device)[:, None] * inv_freq[None]  # (T, hd/2)
+            angles = torch.cat([angles, angles], dim=-1)  # (T, hd), rotate-half layout
+            self._cache[key] = (angles.cos().to(dtype), angles.sin().to(dtype))
+        return self._cache[key]
+
+
+def apply_rope(x: Tensor, rope: Rope) -> Tensor:
+    """x (B, H, T, hd): rotate each (x_i, x_{i+hd/2}) pair by its position's angle."""
+    cos, sin = rope
+    x1, x2 = x.chunk(2, dim=-1)
+    return torch.addcmul(x * cos, torch.cat([-x2, x1], dim=-1), sin)
+
+
+class Modulation(nn.Module):
+    """adaLN: Linear(d, n d) on SiLU(c) -> n vectors (B, 1, d). Zero-initialised by the DiT."""
+
+    def __init__(self, dim: int, n: int):
+        super().__init__()
+        self.n = n
+        self.lin = nn.Linear(dim, n * dim)
+
+    def forward(self, c_act: Tensor) -> tuple[Tensor, ...]:
+        return self.lin(c_act)[:, None, :].chunk(self.n, dim=-1)
+
+
+def mlp(dim: int, hidden: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(dim, hidden), nn.GELU(approximate="tanh"), nn.Linear(hidden, dim))
+
+
+def joint_attention(q: Tensor, keys: list[Tensor], values: list[Tensor], mask: Tensor | None) -> Tensor:
+    """Queries attend over the concatenated keys/values of all streams; mask (B, 1, 1, N_keys) True=keep."""
+    k, v = torch.cat(keys, dim=2), torch.cat(values, dim=2)
+    return merge_heads(F.scaled_dot_product_attention(q, k, v, attn_mask=mask))
+
+
+class FullStream(nn.Module):
+    """A stream that is carried to the next block: 6d adaLN, qkv, q/k norm, out proj, GELU MLP."""
+
+    def __init__(self, dim: int, heads: int, mlp_ratio: float, rope: bool):
+        super().__init__()
+        self.heads, self.rope = heads, rope
+        self.mod = Modulation(dim, 6)
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.norm = QKNorm(dim // heads)
+        self.proj = nn.Linear(dim, dim)
+        self.mlp = mlp(dim, int(dim * mlp_ratio))
+
+    def pre_attention(self, x: Tensor, mod: tuple[Tensor, ...], rope: Rope) -> tuple[Tensor, Tensor, Tensor]:
+        shift, scale = mod[0], mod[1]
+        q, k, v = split_heads(self.qkv(modulate(layer_norm(x), shift, scale)), self.heads)
+        q, k = self.norm(q, k)
+        if self.rope:
+            q, k = apply_rope(q, rope), apply_rope(k, rope)
+        return q, k, v
+
+    def post_attention(self, x: Tensor, attn: Tensor, mod: tuple[Tensor, ...]) -> Tensor:
+        gate_attn, shift, scale, gate_mlp = mod[2:]
+        x = torch.addcmul(x, gate_attn, self.proj(attn))
+        return torch.addcmul(x, gate_mlp, self.mlp(modulate(layer_norm(x), shift, scale)))
+
+
+class PreOnlyTextStream(nn.Module):
+    """Text side that only lends keys/values: 2d adaLN (shift, scale), qkv, q/k norm.
+
+    Its input is already LayerNorm-ed (done once per sampling call, since it does not depend on t).
+    The query third of ``qkv`` and ``norm.query_norm`` exist (the published parameter counts include
+    them) but cannot influence the audio output, so only the key/value rows are computed.
+    """
+
+    def __init__(self, dim: int, heads: int):
+        super().__init__()
+        self.heads, self.dim = heads, dim
+        self.mod = Modulation(dim, 2)
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.norm = QKNorm(dim // heads)
+
+    def keys_values(self, text_normed: Tensor, c_act: Tensor) -> tuple[Tensor, Tensor]:
+        shift, scale = self.mod(c_act)
+        d = self.dim
+        kv = F.linear(modulate(text_normed, shift, scale), self.qkv.weight[d:], self.qkv.bias[d:])  # (B, S, 2d)
+        k, v = split_kv(kv, self.heads)
+        return self.norm.key_norm(k), v
+
+
+class DoubleStreamBlock(nn.Module):
+    """MM-DiT double-stream block: audio stream + text stream (pre-only or persistent), joint attention."""
+
+    def __init__(self, dim: int, heads: int, mlp_ratio: float, persistent_text: bool):
+        super().__init__()
+        self.persistent_text = persistent_text
+        self.audio = FullStream(dim, heads, mlp_ratio, rope=True)
+        self.text = FullStream(dim, heads, mlp_ratio, rope=False) if persistent_text else PreOnlyTextStream(dim, heads)
+
+    def forward(self, audio: Tensor, text: Tensor, c_act: Tensor, rope: Rope, mask: Tensor | None,
+                update_text: bool = True) -> tuple[Tensor, Tensor | None]:
+        """audio (B, T, d); text (B, S, d): LayerNorm-ed tokens (pre-only) or the text stream (persistent).
+        Returns the new audio and, for a persistent stream with ``update_text``, the new text."""
+        audio_mod = self.audio.mod(c_act)
+        q_a, k_a, v_a = self.audio.pre_attention(audio, audio_mod, rope)
+        if not self.persistent_text:
+            k_t, v_t = self.text.keys_values(text, c_act)
+            attn = joint_attention(q_a, [k_a, k_t], [v_a, v_t], mask)
+            return self.audio.post_attention(audio, attn, audio_mod), None
+        text_mod = self.text.mod(c_act)
+        q_t, k_t, v_t = self.text.pre_attention(text, text_mod, rope)
+        if not update_text:  # last block: the text output would feed nothing
+            attn = joint_attention(q_a, [k_a, k_t], [v_a, v_t], mask)
+            return self.audio.post_attention(audio, attn, audio_mod), None
+        n_audio = audio.shape[1]
+        attn = joint_attention(torch.cat([q_a, q_t], dim=2), [k_a, k_t], [v_a, v_t], mask)
+        audio = self.audio.post_attention(audio, attn[:, :n_audio], audio_mod)
+        text = self.text.post_attention(text, attn[:, n_audio:], text_mod)
+        return audio, text
+
+
+class SingleStreamBlock(nn.Module):
+    """FLUX-style single-stream block: one 3d adaLN, fused Linear(d -> 3d + mlp) and Linear(d + mlp -> d).
+
+    Text tokens (LayerNorm-ed, refreshed per block from the LLM) share the block's weights but only
+    lend keys/values: their outputs would be discarded, so only the k/v rows are computed for them.
+    """
+
+    def __init__(self, dim: int, heads: int, mlp_ratio: float):
+        super().__init__()
+        self.heads, self.dim = heads, dim
+        self.mlp_hidden = int(dim * mlp_ratio)
+        self.mod = Modulation(dim, 3)
+        self.linear1 = nn.Linear(dim, 3 * dim + self.mlp_hidden)
+        self.linear2 = nn.Linear(dim + self.mlp_hidden, dim)
+        self.norm = QKNorm(dim // heads)
+        self.mlp_act = nn.GELU(approximate="tanh")
+
+    def forward(self, audio: Tensor, text: Tensor, c_act: Tensor, rope: Rope, mask: Tensor | None) -> Tensor:
+        shift, scale, gate = self.mod(c_act)
+        d = self.dim
+        qkv, mlp_in = self.linear1(modulate(layer_norm(audio), shift, scale)).split([3 * d, self.mlp_hidden], -1)
+        q_a, k_a, v_a = split_heads(qkv, self.heads)
+        q_a, k_a = self.norm(q_a, k_a)
+        q_a, k_a = apply_rope(q_a, rope), apply_rope(k_a, rope)
+        kv_t = F.linear(modulate(text, shift, scale), self.linear1.weight[d:3 * d], self.linear1.bias[d:3 * d])
+        k_t, v_t = split_kv(kv_t, self.heads)
+        attn = joint_attention(q_a, [k_a, self.norm.key_norm(k_t)], [v_a, v_t], mask)
+        return torch.addcmul(audio, gate, self.linear2(torch.cat([attn, self.mlp_act(mlp_in)], dim=-1)))
+
+
+class FinalBlock(nn.Module):
+    """adaLN Linear(d, 2d) + affine-free LayerNorm + Conv1d(d -> C, k): velocity on the target channels."""
+
+    def __init__(self, dim: int, out_channels: int, kernel: int):
+        super().__init__()
+        self.mod = Modulation(dim, 2)
+        self.conv = TokenConv1d(dim, out_channels, kernel)
+
+    def forward(self, x: Tensor, c_act: Tensor) -> Tensor:
+        shift, scale = self.mod(c_act)
+        return self.conv(modulate(layer_norm(x), shift, scale))
