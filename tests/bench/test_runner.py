@@ -1,0 +1,132 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+import bench_toys
+from bench.item import Item
+from bench.runner import RunOptions, run, validate_generated
+from bench.spec import ValidationSettings, load_spec
+
+
+@pytest.fixture
+def toys(monkeypatch, tmp_path):
+    bench_toys.register(monkeypatch.setitem)
+    return load_spec(bench_toys.write_suite(tmp_path / "suites"))
+
+
+def _opts(tmp_path, spec, system="oracle", **kw):
+    return RunOptions(suite=spec, system=system, out=tmp_path / "runs", testsets_dir=tmp_path / "testsets",
+                      progress=False, **kw)
+
+
+def _samples(report):
+    return [json.loads(x) for x in (report.results_path.parent / "samples.jsonl").read_text().splitlines()]
+
+
+def test_oracle_run_writes_the_schema(tmp_path, toys):
+    rep = run(_opts(tmp_path, toys))
+    res = rep.results
+    assert rep.results_path == tmp_path / "runs" / "toy_tones" / "oracle" / "0" / "results.json"
+    assert json.loads(rep.results_path.read_text()) == res
+    assert res["schema"] == 1 and res["harness"]["name"] == "unison-bench" and res["harness"]["version"]
+    assert "git" in res["harness"]
+    assert res["suite"]["name"] == "toy_tones" and res["suite"]["n_items"] == 6 and len(res["suite"]["testset_hash"]) == 64
+    assert res["system"] == {"name": "oracle", "signature": res["system"]["signature"]} and res["seed"] == 0
+    assert "numpy" in res["packages"] and "soxr" in res["packages"]
+    cell = res["metrics"]["rmsdiff@toy"]
+    assert set(cell) == {"name", "variant", "version", "higher_is_better", "paper_protocol", "value", "n",
+                         "n_failed", "ci95", "unavailable", "extra"}
+    # the oracle returns the target: PCM_16 target vs float copy of it -> identical RMS
+    assert cell["value"] == pytest.approx(0.0, abs=1e-9) and cell["n"] == 6 and cell["n_failed"] == 0
+    assert cell["ci95"] is not None and cell["ci95"][0] <= cell["value"] <= cell["ci95"][1] + 1e-12
+    mean = res["metrics"]["meanrms@toy"]
+    assert mean["value"] > 0.1 and mean["ci95"] is None  # set-level: no per-item CI
+    assert set(res["subsets"]) == {"low", "high"}
+    assert res["subsets"]["low"]["rmsdiff@toy"]["n"] + res["subsets"]["high"]["rmsdiff@toy"]["n"] == 6
+    rows = _samples(rep)
+    assert [r["id"] for r in rows] == [f"tone{k:03d}" for k in range(6)]
+    assert all(r["status"] == "ok" and r["error"] is None and set(r["scores"]) == {"rmsdiff@toy"} for r in rows)
+
+
+def test_metric_value_follows_the_audio(tmp_path, toys, monkeypatch):
+    """A real computation: the slow oracle scaled by 0.5 must give rmsdiff = mean rms / 2."""
+    orig = bench_toys.SlowOracle.generate
+
+    def half(self, items, root):
+        return [type(g)(g.wave * 0.5, g.sample_rate) for g in orig(self, items, root)]
+
+    monkeypatch.setattr(bench_toys.SlowOracle, "generate", half)
+    res = run(_opts(tmp_path, toys, system="toy_slow")).results
+    ref = run(_opts(tmp_path, toys)).results
+    assert res["metrics"]["meanrms@toy"]["value"] == pytest.approx(ref["metrics"]["meanrms@toy"]["value"] / 2, rel=1e-3)
+    assert res["metrics"]["rmsdiff@toy"]["value"] == pytest.approx(ref["metrics"]["meanrms@toy"]["value"] / 2, rel=1e-3)
+
+
+def test_bad_outputs_are_recorded_per_item(tmp_path, toys):
+    rep = run(_opts(tmp_path, toys, system="toy_bad", metrics=["rmsdiff@toy", "meanrms@toy"]))
+    rows = {r["id"]: r for r in _samples(rep)}
+    assert rows["tone000"]["status"] == "ok" and rows["tone000"]["scores"]["rmsdiff@toy"] is not None
+    expect = {"tone001": "non-finite", "tone002": "all-silent", "tone003": "wrong duration",
+              "tone004": "generation failed: RuntimeError: toy failure on tone004", "tone005": "wrong sample rate"}
+    for item_id, reason in expect.items():
+        assert rows[item_id]["status"] == "failed" and rows[item_id]["error"].startswith(reason), rows[item_id]
+        assert rows[item_id]["scores"]["rmsdiff@toy"] is None
+    cell = rep.results["metrics"]["rmsdiff@toy"]
+    assert cell["n"] == 6 and cell["n_failed"] == 5 and cell["value"] is not None
+    assert rep.results["metrics"]["meanrms@toy"]["n_failed"] == 5
+    # every high-frequency item failed -> that subset's cell says so instead of a number
+    high = rep.results["subsets"]["high"]["rmsdiff@toy"]
+    assert high["value"] is None and high["unavailable"].startswith("error:")
+
+
+def test_validate_generated_file_problems(tmp_path):
+    item = Item(id="a", task="t2a", instruction="", seconds=1.0, seed=0)
+    vs = ValidationSettings(duration_tolerance=0.1, sample_rate=16000)
+    assert validate_generated(tmp_path / "none.wav", item, vs).startswith("missing")
+    (tmp_path / "empty.wav").write_bytes(b"")
+    assert validate_generated(tmp_path / "empty.wav", item, vs).startswith("empty")
+    (tmp_path / "junk.wav").write_bytes(b"RIFF....garbage")
+    assert validate_generated(tmp_path / "junk.wav", item, vs).startswith("unreadable")
+    sf.write(str(tmp_path / "zero.wav"), np.zeros(0, np.float32), 16000, subtype="FLOAT")
+    assert validate_generated(tmp_path / "zero.wav", item, vs).startswith("empty")
+    sf.write(str(tmp_path / "ok.wav"), np.full(16000, 0.1, np.float32), 16000, subtype="FLOAT")
+    assert validate_generated(tmp_path / "ok.wav", item, vs) is None
+    sf.write(str(tmp_path / "inf.wav"), np.array([0.1, np.inf] * 8000, np.float32), 16000, subtype="FLOAT")
+    assert validate_generated(tmp_path / "inf.wav", item, vs).startswith("non-finite")
+
+
+def test_unavailable_metric_cells_do_not_stop_the_others(tmp_path, toys):
+    rep = run(_opts(tmp_path, toys, metrics=["needsw@toy", "raisesw@toy", "rmsdiff@toy"]))
+    m = rep.results["metrics"]
+    assert m["needsw@toy"]["value"] is None
+    assert m["needsw@toy"]["unavailable"] == "extractor toy_noweights: weights 'toy-model' not found (set UNISON_WEIGHTS_TOY_MODEL)"
+    assert m["raisesw@toy"]["value"] is None and "MissingWeightsError" in m["raisesw@toy"]["unavailable"]
+    assert m["rmsdiff@toy"]["value"] == pytest.approx(0.0, abs=1e-9) and m["rmsdiff@toy"]["unavailable"] is None
+    assert rep.results["subsets"]["low"]["needsw@toy"]["unavailable"]
+
+
+def test_limit_and_unknown_metric(tmp_path, toys):
+    rep = run(_opts(tmp_path, toys, limit=2))
+    assert rep.results["suite"]["n_items"] == 2 and rep.results["metrics"]["rmsdiff@toy"]["n"] == 2
+    assert len(_samples(rep)) == 2
+    from bench.registry import RegistryError
+
+    with pytest.raises(RegistryError, match="Did you mean: rmsdiff@toy"):
+        run(_opts(tmp_path, toys, metrics=["rmsdif@toy"]))
+
+
+def test_sharding_by_rank(tmp_path, toys, monkeypatch):
+    """Rank 1 of 2 generates the odd items only; rank 0 generates the even ones and scores all."""
+    counter = tmp_path / "gen"
+    monkeypatch.setenv("TOY_GEN_COUNTER", str(counter))
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    rep1 = run(_opts(tmp_path, toys, system="toy_slow"))
+    assert rep1.results is None and counter.read_text().split() == ["tone001", "tone003", "tone005"]
+    monkeypatch.setenv("RANK", "0")
+    rep0 = run(_opts(tmp_path, toys, system="toy_slow", wait_timeout=5))
+    assert counter.read_text().split()[3:] == ["tone000", "tone002", "tone004"]
+    assert rep0.results["metrics"]["rmsdiff@toy"]["n_failed"] == 0
