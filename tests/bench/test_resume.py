@@ -1,0 +1,115 @@
+"""Kill a run with a real signal mid-way, restart it: nothing finished is recomputed, nothing is lost."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import bench_toys
+from bench.spec import load_spec
+from bench.testset import build_testset
+
+HERE = Path(__file__).parent
+
+SCRIPT = """
+import sys
+from pathlib import Path
+import bench_toys
+bench_toys.register()
+from bench.runner import RunOptions, run
+from bench.spec import load_spec
+work = Path(sys.argv[1])
+run(RunOptions(suite=load_spec(work / "suites" / "toy_tones.yaml"), system="toy_slow", out=work / "runs",
+               testsets_dir=work / "testsets", progress=False))
+"""
+
+
+def _lines(p: Path) -> list[str]:
+    return p.read_text().splitlines() if p.exists() else []
+
+
+def _start(work: Path, env: dict) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, str(work / "run.py"), str(work)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _wait_for(cond, proc, timeout=60.0):
+    t0 = time.monotonic()
+    while not cond():
+        assert proc.poll() is None, proc.stderr.read().decode()
+        assert time.monotonic() - t0 < timeout, "run did not reach the kill point"
+        time.sleep(0.02)
+
+
+def _setup(tmp_path: Path, **sleeps) -> tuple[Path, dict]:
+    work = tmp_path / "work"
+    bench_toys.write_suite(work / "suites", bench_toys.TOY_SUITE_YAML.replace("n: 6,", "n: 10,"))
+    (work / "run.py").write_text(SCRIPT)
+    # built here so the subprocesses start fast (they find it by its spec hash)
+    build_testset(load_spec(work / "suites" / "toy_tones.yaml"), "mini", work / "testsets")
+    env = dict(os.environ, PYTHONPATH=str(HERE), TOY_GEN_COUNTER=str(work / "gen.count"),
+               TOY_EXT_COUNTER=str(work / "ext.count"), **sleeps)
+    return work, env
+
+
+def _strip(res: dict) -> dict:
+    res = dict(res)
+    res.pop("created")
+    return res
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_kill_during_generation_then_resume(tmp_path, sig):
+    work, env = _setup(tmp_path, TOY_GEN_SLEEP="0.25")
+    audio = work / "runs" / "toy_tones" / "toy_slow" / "0" / "audio"
+    proc = _start(work, env)
+    _wait_for(lambda: len(list(audio.glob("*.json"))) >= 3, proc)
+    proc.send_signal(sig)
+    proc.wait(timeout=30)
+    finished = sorted(p.stem for p in audio.glob("tone*.json"))
+    assert 3 <= len(finished) < 10 and not (audio.parent / "results.json").exists()
+    gen_before = _lines(work / "gen.count")
+
+    env["TOY_GEN_SLEEP"] = "0"
+    done = _start(work, env)
+    assert done.wait(timeout=120) == 0, done.stderr.read().decode()
+    gen = _lines(work / "gen.count")
+    new = gen[len(gen_before):]
+    assert not set(new) & set(finished), "finished items were generated again"
+    assert sorted(set(gen)) == [f"tone{k:03d}" for k in range(10)]
+    assert len(new) == 10 - len(finished)  # exactly the unfinished ones (incl. any in flight at the kill)
+    res = json.loads((audio.parent / "results.json").read_text())
+    assert res["metrics"]["rmsdiff@toy"]["n"] == 10 and res["metrics"]["rmsdiff@toy"]["n_failed"] == 0
+
+    # a third run recomputes nothing and gives the same results
+    ext_before = len(_lines(work / "ext.count"))
+    again = _start(work, env)
+    assert again.wait(timeout=120) == 0
+    assert len(_lines(work / "gen.count")) == len(gen) and len(_lines(work / "ext.count")) == ext_before
+    assert _strip(json.loads((audio.parent / "results.json").read_text())) == _strip(res)
+
+
+def test_kill_during_extraction_then_resume(tmp_path):
+    work, env = _setup(tmp_path, TOY_EXT_SLEEP="0.2")
+    cache = work / "runs" / ".cache" / "features"
+    proc = _start(work, env)
+    _wait_for(lambda: len(_lines(work / "ext.count")) >= 5, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    cached = len([p for p in cache.rglob("*.npz")])
+    ext_before = len(_lines(work / "ext.count"))
+    assert 0 < cached < 20 and ext_before >= cached
+    gen_before = len(_lines(work / "gen.count"))
+
+    env["TOY_EXT_SLEEP"] = "0"
+    done = _start(work, env)
+    assert done.wait(timeout=120) == 0, done.stderr.read().decode()
+    # generation was complete before the kill; extraction redoes only what was not cached
+    assert len(_lines(work / "gen.count")) == gen_before == 10
+    assert len(_lines(work / "ext.count")) - ext_before == 20 - cached  # 10 gen + 10 target clips
+    res = json.loads((work / "runs" / "toy_tones" / "toy_slow" / "0" / "results.json").read_text())
+    assert res["metrics"]["rmsdiff@toy"]["value"] == pytest.approx(0.0, abs=1e-9)
