@@ -1,0 +1,68 @@
+"""unison-bench CLI (named test_bench_cli so it cannot clash with a tests/unison/test_cli.py)."""
+import sys
+import types
+
+import pytest
+
+import bench_toys
+from bench.cli import main
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path):
+    bench_toys.register(monkeypatch.setitem)
+    bench_toys.write_suite(tmp_path / "suites")
+    monkeypatch.setenv("UNISON_BENCH_SUITES", str(tmp_path / "suites"))
+    monkeypatch.setenv("UNISON_BENCH_TESTSETS", str(tmp_path / "testsets"))
+    return tmp_path
+
+
+def test_ls(env, capsys):
+    assert main(["ls"]) == 0
+    out = capsys.readouterr().out
+    assert "toy_tones" in out and "v1" in out and "rmsdiff@toy,meanrms@toy" in out
+    assert "oracle" in out and "toy_rms" in out
+    assert "rmsdiff@toy" in out and "gen=toy_rms,target=toy_rms" in out
+
+
+def test_build_run_table(env, capsys):
+    assert main(["build", "toy_tones"]) == 0
+    assert "6 items, hash" in capsys.readouterr().out
+    out_dir = env / "runs"
+    assert main(["run", "toy_tones", "--system", "oracle", "--limit", "3", "--seed", "7", "--out", str(out_dir),
+                 "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    results = out_dir / "toy_tones" / "oracle" / "7" / "results.json"
+    assert results.is_file() and f"results: {results}" in out and "`rmsdiff@toy`" in out
+    for fmt, marker in (("md", "| metric (name@variant)"), ("csv", "suite,system,seed"), ("latex", r"\toprule")):
+        assert main(["table", str(results), "--format", fmt]) == 0
+        assert marker in capsys.readouterr().out
+    assert main(["table", str(results), "--format", "csv", "-o", str(env / "t.csv")]) == 0
+    assert (env / "t.csv").read_text().startswith("suite,")
+
+
+def test_exit_code_2_on_bad_input(env, capsys):
+    assert main(["run", "toy_tone", "--system", "oracle"]) == 2
+    assert "Did you mean: toy_tones" in capsys.readouterr().err
+    assert main(["run", "toy_tones", "--system", "oracel", "--out", str(env / "r")]) == 2
+    assert "Did you mean: oracle" in capsys.readouterr().err
+    bad = env / "bad" / "broken.yaml"
+    bad.parent.mkdir()
+    bad.write_text("name: broken\nversion: 1\n")
+    assert main(["build", str(bad)]) == 2
+    assert "field 'builder': missing" in capsys.readouterr().err
+    assert main(["table", str(env / "nope.json")]) == 2
+    assert main(["frobnicate"]) == 2
+
+
+def test_regress_and_compare_are_lazy(monkeypatch, capsys):
+    calls = []
+    fake = types.ModuleType("bench.regress")
+    fake.add_arguments = lambda p: p.add_argument("--threshold", type=float, required=True)
+    fake.run = lambda args: calls.append(args.threshold) or 1
+    monkeypatch.setitem(sys.modules, "bench.regress", fake)
+    assert main(["regress", "--threshold", "0.5"]) == 1 and calls == [0.5]
+    assert main(["regress"]) == 2  # its own parser rejects missing arguments
+    monkeypatch.setitem(sys.modules, "bench.compare", None)  # not importable
+    assert main(["compare"]) == 1
+    assert "needs bench.compare" in capsys.readouterr().err
