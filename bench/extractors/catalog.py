@@ -3,6 +3,9 @@ evaluator costs nothing until a metric asks for it). The factory returns a
 bench.extractors.base.Extractor."""
 
 EXTRACTORS: dict[str, str] = {
+    "waveform-16k": "bench.extractors.waveform:waveform_16k",
+    "waveform-44.1k": "bench.extractors.waveform:waveform_44k",
+    "waveform-48k": "bench.extractors.waveform:waveform_48k",
     "vggish": "bench.extractors.vggish:build",
     "yamnet-16k": "bench.extractors.yamnet:build",
 }
