@@ -7,5 +7,6 @@ EXTRACTORS: dict[str, str] = {
     "waveform-44.1k": "bench.extractors.waveform:waveform_44k",
     "waveform-48k": "bench.extractors.waveform:waveform_48k",
     "vggish": "bench.extractors.vggish:build",
+    "panns-cnn14-16k": "bench.extractors.panns:build",
     "yamnet-16k": "bench.extractors.yamnet:build",
 }
