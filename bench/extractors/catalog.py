@@ -9,4 +9,6 @@ EXTRACTORS: dict[str, str] = {
     "vggish": "bench.extractors.vggish:build",
     "panns-cnn14-16k": "bench.extractors.panns:build",
     "yamnet-16k": "bench.extractors.yamnet:build",
+    "faster-whisper-base": "bench.extractors.faster_whisper_base:build",
+    "faster-whisper-tiny-en": "bench.extractors.faster_whisper_base:build_tiny_en",
 }
