@@ -238,13 +238,24 @@ class Unavailable(Exception):
     """A metric cell cannot be computed here; the message is the reason shown in tables."""
 
 
-def _weights_of(obj: Any) -> dict[str, str]:
-    """Optional ``weights() -> {name: sha256}`` on extractors and systems."""
+def _weights_of(obj: Any, label: str) -> dict[str, str]:
+    """Weights checksums of an extractor or system: its optional ``weights() -> {name: sha256}``,
+    plus any signature entry whose key mentions sha256 (signatures pin the weights they use)."""
+    out: dict[str, str] = {}
     fn = getattr(obj, "weights", None)
-    if not callable(fn):
-        return {}
-    got = fn()
-    return {str(k): str(v) for k, v in (got or {}).items()}
+    if callable(fn):
+        out.update({str(k): str(v) for k, v in (fn() or {}).items()})
+
+    def scan(d: Any, path: str) -> None:
+        if isinstance(d, dict):
+            for k, v in d.items():
+                if isinstance(v, str) and "sha256" in str(k).lower() and v:
+                    out.setdefault(f"{path}.{k}", v)
+                else:
+                    scan(v, f"{path}.{k}")
+
+    scan(obj.signature(), label)
+    return out
 
 
 class FeatureStage:
@@ -269,6 +280,7 @@ class FeatureStage:
             except MissingWeightsError as e:
                 reason = _one_line(e)
             if reason is not None:
+                reason = reason.removeprefix("unavailable:").strip()  # the cell adds that word itself
                 self._errors[name] = f"extractor {name}: {reason}"
                 raise Unavailable(self._errors[name])
             self.extractors[name] = ext
@@ -446,9 +458,9 @@ def run(opts: RunOptions) -> RunReport:
             subset_cells[s][key], _ = score_cell(metric, key, sub_items, sub_feats, statuses)
     timings["extract_score"] = time.perf_counter() - t0
 
-    weights: dict[str, str] = dict(_weights_of(system))
-    for ext in stage.extractors.values():
-        weights.update(_weights_of(ext))
+    weights: dict[str, str] = dict(_weights_of(system, f"system:{opts.system}"))
+    for name, ext in stage.extractors.items():
+        weights.update(_weights_of(ext, f"extractor:{name}"))
     results = {
         "schema": SCHEMA_VERSION,
         "harness": harness_info(),

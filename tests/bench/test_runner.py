@@ -130,3 +130,13 @@ def test_sharding_by_rank(tmp_path, toys, monkeypatch):
     rep0 = run(_opts(tmp_path, toys, system="toy_slow", wait_timeout=5))
     assert counter.read_text().split()[3:] == ["tone000", "tone002", "tone004"]
     assert rep0.results["metrics"]["rmsdiff@toy"]["n_failed"] == 0
+
+
+def test_weights_checksums_are_recorded(tmp_path, toys, monkeypatch):
+    digest = "ab" * 32
+    monkeypatch.setattr(bench_toys.RmsExtractor, "signature",
+                        lambda self: {"name": self.name, "gain": self.gain, "model": {"sha256": digest}})
+    monkeypatch.setattr(bench_toys.SlowOracle, "weights", lambda self: {"toy-ckpt": "cd" * 32}, raising=False)
+    res = run(_opts(tmp_path, toys, system="toy_slow")).results
+    assert res["weights"] == {"extractor:toy_rms.model.sha256": digest, "toy-ckpt": "cd" * 32}
+    assert res["extractors"]["toy_rms"]["signature"]["model"]["sha256"] == digest
