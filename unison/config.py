@@ -86,6 +86,7 @@ class VocoderConfig:
     kind: str = "bigvgan_v1"  # bigvgan_v1 | bigvgan_v2 | hifigan | griffinlim
     weights: Optional[str] = "bigvgan-v1-16k"
     path: Optional[str] = None
+    griffinlim_iters: int = 32  # only for kind=griffinlim
 
 
 @dataclass

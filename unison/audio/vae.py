@@ -25,6 +25,7 @@ from torch import nn
 
 from unison.audio import mmaudio_mel_stats
 from unison.audio.mp_layers import MPConv1d, mp_silu, mp_sum, normalize
+from unison.audio.state_dicts import state_dict_differences
 from unison.config import VAEConfig
 from unison.weights import WeightSpec, resolve
 
@@ -287,20 +288,6 @@ class MMAudioVAE(nn.Module):
             if isinstance(m, MPConv1d):
                 m.remove_weight_norm()
         return self
-
-
-def state_dict_differences(expected: dict[str, torch.Size], got: dict[str, torch.Tensor], limit: int = 8) -> str:
-    """Human-readable key/shape differences between a model and a loaded state dict ('' if none)."""
-    missing = [k for k in expected if k not in got]
-    unexpected = [k for k in got if k not in expected]
-    wrong = [f"{k}: file {tuple(got[k].shape)} vs model {tuple(expected[k])}"
-             for k in expected if k in got and tuple(got[k].shape) != tuple(expected[k])]
-    parts = []
-    for label, items in (("missing keys", missing), ("unexpected keys", unexpected), ("shape mismatches", wrong)):
-        if items:
-            more = f" (+{len(items) - limit} more)" if len(items) > limit else ""
-            parts.append(f"{label} [{len(items)}]: " + ", ".join(items[:limit]) + more)
-    return "; ".join(parts)
 
 
 def load_vae(cfg: VAEConfig) -> MMAudioVAE:
