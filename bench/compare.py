@@ -1,0 +1,223 @@
+"""``unison-bench compare A.json B.json [C.json ...]``
+
+Side by side: each result's value (with its CI), the delta against the FIRST result of the same
+suite, and a paired bootstrap CI of that delta over the items both scored (from the samples.jsonl
+beside each results.json); ``*`` marks a delta whose CI excludes 0. Then the paper's ablation
+layout: rows = systems / checkpoints, columns = metrics (several suites may be given: a system's
+row gathers its metrics from all of them).
+
+Exit codes: 0 shown, 2 bad input (missing / malformed file, other harness major version, the same
+suite with different versions or test sets).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.regress import markdown_table, plain_table
+from bench.resultset import BadInput, LoadedResults, load, metric_differences, suite_differences
+from bench.stats import PairedResult, paired_bootstrap
+
+EXIT_OK, EXIT_BAD_INPUT = 0, 2
+
+
+@dataclass
+class Delta:
+    """Difference of one metric between a result and its suite's first result."""
+
+    value: float | None  # result - baseline on the reported aggregates
+    paired: PairedResult | None  # paired bootstrap on per-item scores (None for set-level metrics)
+    note: str = ""
+
+    def mark(self) -> str:
+        return "*" if self.paired is not None and self.paired.significant else ""
+
+
+def paired_delta(base: LoadedResults, new: LoadedResults, key: str, n_boot: int, seed: int,
+                 level: float) -> tuple[PairedResult | None, str]:
+    if base.samples is None or new.samples is None:
+        return None, "no samples.jsonl"
+    a, b = base.item_scores(key), new.item_scores(key)
+    ids = sorted(set(a) & set(b))
+    if not ids:
+        return None, "set-level"
+    pairs = [(a[i], b[i]) for i in ids]
+    if not any(x is not None and y is not None for x, y in pairs):
+        return None, "no item scored by both"
+    return paired_bootstrap([x for x, _ in pairs], [y for _, y in pairs], n_boot=n_boot, seed=seed,
+                            level=level), ""
+
+
+def group_by_suite(results: list[LoadedResults]) -> dict[str, list[LoadedResults]]:
+    groups: dict[str, list[LoadedResults]] = {}
+    for r in results:
+        groups.setdefault(r.data["suite"]["name"], []).append(r)
+    return groups
+
+
+def check_comparable(groups: dict[str, list[LoadedResults]]) -> None:
+    diffs = []
+    for suite, rs in groups.items():
+        for r in rs[1:]:
+            diffs += [f"{r.path}: {d}" for d in suite_differences(rs[0], r)]
+    if diffs:
+        raise BadInput("refusing to compare:\n  " + "\n  ".join(diffs))
+
+
+def compute_deltas(groups: dict[str, list[LoadedResults]], n_boot: int = 1000, seed: int = 0,
+                   level: float = 0.95) -> dict[tuple[int, str], Delta]:
+    """{(id(result), metric key): Delta} for every non-first result of each suite."""
+    out: dict[tuple[int, str], Delta] = {}
+    for rs in groups.values():
+        base = rs[0]
+        for r in rs[1:]:
+            for key, cell in r.metrics.items():
+                bcell = base.metrics.get(key)
+                if bcell is None:
+                    continue
+                diff = metric_differences(key, bcell, cell)
+                if diff:
+                    out[(id(r), key)] = Delta(None, None, "incomparable: " + "; ".join(diff))
+                    continue
+                if bcell.get("value") is None or cell.get("value") is None:
+                    out[(id(r), key)] = Delta(None, None, "unavailable")
+                    continue
+                paired, note = paired_delta(base, r, key, n_boot, seed, level)
+                out[(id(r), key)] = Delta(cell["value"] - bcell["value"], paired, note)
+    return out
+
+
+def _v(cell: dict | None) -> str:
+    if cell is None:
+        return ""
+    if cell.get("value") is None:
+        return "n/a"
+    s = f"{cell['value']:.4g}"
+    ci = cell.get("ci95")
+    return s + (f" [{ci[0]:.3g}, {ci[1]:.3g}]" if ci else "")
+
+
+def _d(delta: Delta | None) -> str:
+    if delta is None:
+        return ""
+    if delta.value is None:
+        return delta.note
+    s = f"{delta.value:+.4g}{delta.mark()}"
+    if delta.paired is not None:
+        s += f" [{delta.paired.ci_lo:+.3g}, {delta.paired.ci_hi:+.3g}] p={delta.paired.p_value:.3g}"
+    elif delta.note:
+        s += f" ({delta.note})"
+    return s
+
+
+def side_by_side(groups: dict[str, list[LoadedResults]], deltas: dict[tuple[int, str], Delta]
+                 ) -> list[tuple[str, list[str], list[list[str]]]]:
+    """Per suite: (title, header, rows) with one row per metric."""
+    tables = []
+    for suite, rs in groups.items():
+        header = ["metric", "dir"]
+        for i, r in enumerate(rs):
+            header.append(r.label + (" (base)" if i == 0 else ""))
+            if i > 0:
+                header.append(f"Δ {r.label}")
+        keys = list(dict.fromkeys(k for r in rs for k in r.metrics))
+        rows = []
+        for key in keys:
+            hib = next(r.metrics[key]["higher_is_better"] for r in rs if key in r.metrics)
+            row = [key, "↑" if hib else "↓"]
+            for i, r in enumerate(rs):
+                row.append(_v(r.metrics.get(key)))
+                if i > 0:
+                    row.append(_d(deltas.get((id(r), key))))
+            rows.append(row)
+        tables.append((f"suite {suite} v{rs[0].data['suite']['version']}", header, rows))
+    return tables
+
+
+def ablation_table(results: list[LoadedResults], deltas: dict[tuple[int, str], Delta]
+                   ) -> tuple[list[str], list[list[str]]]:
+    """Rows = systems (checkpoints) in input order; columns = metrics (suite-qualified if a key
+    appears in several suites); cells = value, plus delta and mark vs the suite's first result."""
+    cols: list[tuple[str, str]] = []  # (suite, key)
+    for r in results:
+        for key in r.metrics:
+            if (r.data["suite"]["name"], key) not in cols:
+                cols.append((r.data["suite"]["name"], key))
+    dup = {k for _, k in cols if sum(1 for _, k2 in cols if k2 == k) > 1}
+    header = ["system"] + [f"{s}:{k}" if k in dup else k for s, k in cols]
+    systems = list(dict.fromkeys(r.label for r in results))
+    rows = []
+    for label in systems:
+        row = [label]
+        for suite, key in cols:
+            r = next((x for x in results if x.label == label and x.data["suite"]["name"] == suite
+                      and key in x.metrics), None)
+            if r is None:
+                row.append("")
+                continue
+            cell = r.metrics[key]
+            text = "n/a" if cell.get("value") is None else f"{cell['value']:.4g}"
+            d = deltas.get((id(r), key))
+            if d is not None and d.value is not None:
+                text += f" ({d.value:+.3g}{d.mark()})"
+            row.append(text)
+        rows.append(row)
+    return header, rows
+
+
+def render(results: list[LoadedResults], n_boot: int = 1000, seed: int = 0, level: float = 0.95,
+           markdown: bool = False) -> str:
+    groups = group_by_suite(results)
+    check_comparable(groups)
+    deltas = compute_deltas(groups, n_boot, seed, level)
+    table = markdown_table if markdown else plain_table
+    parts = []
+    for title, header, rows in side_by_side(groups, deltas):
+        parts += [f"## {title}" if markdown else title, "", table(rows, header), ""]
+    header, rows = ablation_table(results, deltas)
+    parts += ["## ablation layout" if markdown else "ablation layout (rows = systems, cols = metrics)", "",
+              table(rows, header), "",
+              f"Δ vs the first result of each suite; * = paired bootstrap {int(level * 100)}% CI of the "
+              f"difference excludes 0 ({n_boot} resamples of the items both scored, seed {seed})."]
+    return "\n".join(parts) + "\n"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("results", nargs="+", help="results.json files (or run folders); the first of each "
+                                               "suite is the baseline of the deltas")
+    p.add_argument("--markdown", help="also write the tables as Markdown to this file")
+    p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--level", type=float, default=0.95, help="CI level (default 0.95)")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        if len(args.results) < 1:
+            raise BadInput("give at least one results.json")
+        results = [load(p) for p in args.results]
+        text = render(results, args.n_boot, args.seed, args.level)
+        md = render(results, args.n_boot, args.seed, args.level, markdown=True) if args.markdown else None
+    except BadInput as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(text)
+    if md is not None:
+        out = Path(args.markdown)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_text(md)
+        tmp.replace(out)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="unison-bench compare")
+    add_arguments(p)
+    return run(p.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
