@@ -54,6 +54,10 @@ class LLMConfig:
     max_tokens: int = 256
     dtype: str = "bfloat16"
     cache_dir: Optional[str] = None  # on-disk hidden-state cache; None = ~/.cache/unison/llm
+    # Storage dtype of cached hidden states. bfloat16: lossless w.r.t. a bf16 LLM and safe for the
+    # ~1e5 outlier activations of Gemma/Qwen middle layers (float16 overflows there).
+    cache_dtype: str = "bfloat16"  # bfloat16 | float16 | float32
+    memory_cache_mb: float = 256.0  # in-memory LRU in front of the on-disk cache
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Frozen text LLM encoders and their on-disk hidden-state cache."""
