@@ -8,6 +8,7 @@ EXTRACTORS: dict[str, str] = {
     "waveform-48k": "bench.extractors.waveform:waveform_48k",
     "vggish": "bench.extractors.vggish:build",
     "panns-cnn14-16k": "bench.extractors.panns:build",
+    "whisper-large-v3-hf": "bench.extractors.whisper_hf:build",
     "yamnet-16k": "bench.extractors.yamnet:build",
     "faster-whisper-base": "bench.extractors.faster_whisper_base:build",
     "faster-whisper-tiny-en": "bench.extractors.faster_whisper_base:build_tiny_en",
