@@ -12,4 +12,6 @@ EXTRACTORS: dict[str, str] = {
     "yamnet-16k": "bench.extractors.yamnet:build",
     "faster-whisper-base": "bench.extractors.faster_whisper_base:build",
     "faster-whisper-tiny-en": "bench.extractors.faster_whisper_base:build_tiny_en",
+    "resemblyzer": "bench.extractors.resemblyzer_ext:build",
+    "voice2gender": "bench.extractors.gender:build",
 }
