@@ -26,16 +26,22 @@ def _package_fd():
     Importing the package imports laion_clap, whose module import fetches a BERT tokenizer from
     the hub; offline that fails, so a stub laion_clap module stands in (the Fréchet function
     itself is numpy/scipy only and never touches it)."""
+    before = set(sys.modules)
     saved = sys.modules.get("laion_clap")
     sys.modules["laion_clap"] = types.ModuleType("laion_clap")
     try:
         fad_mod = pytest.importorskip("frechet_audio_distance.fad")
+        fn = fad_mod.FrechetAudioDistance.calculate_frechet_distance
     finally:
+        # Leave no module imported against the stub behind for other tests.
+        for name in set(sys.modules) - before:
+            if name.startswith("frechet_audio_distance"):
+                del sys.modules[name]
         if saved is None:
             sys.modules.pop("laion_clap", None)
         else:
             sys.modules["laion_clap"] = saved
-    return lambda *a: float(fad_mod.FrechetAudioDistance.calculate_frechet_distance(None, *a))
+    return lambda *a: float(fn(None, *a))
 
 
 @pytest.fixture(scope="module")
