@@ -89,11 +89,23 @@ def test_v1_without_config_uses_mmaudio_config(tmp_path):
     assert hp.activation == "snakebeta" and hp.snake_logscale and hp.hop_length == 256
     with torch.device("meta"):
         n = sum(p.numel() for p in BigVGANGenerator(hp).parameters())
-    assert n > 100e6  # the full Make-An-Audio 2 generator (printed in the audio report)
+    assert round(n / 1e6, 1) == 112.2  # BigVGAN (large) generator as Make-An-Audio 2 / MMAudio use it
     # a tiny file without config.json is read with the embedded (full-size) config -> clear shape error
     path, _ = _save(tmp_path, "v1", TINY_V1, "v1", with_config=False)
     with pytest.raises(BigVGANWeightsError, match=r"best_netG.pt does not fit.*shape mismatches.*conv_pre.weight"):
         load_bigvgan(None, str(path), "v1")
+
+
+def test_v2_44k_published_config_builds_the_122m_generator():
+    from pathlib import Path
+
+    cfg = json.loads((Path(__file__).parents[1] / "fixtures" / "bigvgan_v2_44khz_128band_512x_config.json").read_text())
+    hp = BigVGANHParams.from_json_dict(cfg, mel_log="ln")
+    assert hp.hop_length == 512 and hp.num_mels == 128 and hp.sampling_rate == 44100
+    with torch.device("meta"):
+        gen = BigVGANGenerator(hp)
+    assert round(sum(p.numel() for p in gen.parameters()) / 1e6, 1) == 122.2
+    assert "conv_post.bias" not in gen.state_dict()
 
 
 def test_v2_needs_its_config(tmp_path):
@@ -134,3 +146,24 @@ def test_kaiser_filter_and_alias_free_path():
     y = act(x)
     assert y.shape == x.shape
     assert (y - x)[..., 20:-20].abs().max() < 0.05  # up -> identity -> down passes a low tone
+
+
+@pytest.mark.real_weights
+@pytest.mark.parametrize("kind,env,preset", [
+    ("bigvgan_v1", "UNISON_WEIGHTS_BIGVGAN_V1_16K", "mmaudio-16k"),
+    ("bigvgan_v2", "UNISON_WEIGHTS_BIGVGAN_V2_44K", "mmaudio-44k"),
+])
+def test_real_bigvgan_vocodes_a_tone(kind, env, preset):
+    import os
+
+    from unison.audio.mel import MelSpectrogram
+
+    if not os.environ.get(env):
+        pytest.skip(f"set {env}=/path/to/the published generator file to test the real {kind}")
+    mel_cfg = MEL_PRESETS[preset]
+    voc = build_vocoder(VocoderConfig(kind=kind, weights=None, path=os.environ[env]), mel_cfg)
+    t = torch.arange(mel_cfg.sample_rate) / mel_cfg.sample_rate
+    wave = (0.3 * torch.sin(2 * math.pi * 440 * t))[None, : mel_cfg.sample_rate // mel_cfg.hop_length * mel_cfg.hop_length]
+    with torch.no_grad():
+        out = voc(MelSpectrogram(mel_cfg)(wave))
+    assert out.shape == wave.shape and out.abs().max() > 0.05
