@@ -32,4 +32,8 @@ METRICS: dict[str, str] = {
     "wer-corpus@faster-whisper-base-seedtts": "bench.metrics.asr:wer_corpus_faster_whisper_base",
     "cer-corpus@faster-whisper-base-seedtts": "bench.metrics.asr:cer_corpus_faster_whisper_base",
     "sim@resemblyzer": "bench.metrics.similarity:sim_resemblyzer",
+    # --- offline-extractors helper: classifier/detector-based metrics (pinned, documented) ---
+    "gender-acc@voice2gender": "bench.metrics.gender:gender_acc_voice2gender",
+    "removal@yamnet-speech": "bench.metrics.removal:removal_yamnet_speech",
+    "presence@yamnet": "bench.metrics.presence:presence_yamnet",
 }
