@@ -20,20 +20,11 @@ log = logging.getLogger("unison")
 
 
 def _info(args: argparse.Namespace) -> int:
-    import torch
-
     from unison.config import load_config
-    from unison.model.dit import build_dit, count_parameters, parameter_table
+    from unison.model import info
 
     cfg = load_config(args.overrides, cross_checks=False)
-    with torch.device("meta"):  # shapes only: costs no memory
-        model = build_dit(cfg.model)
-    print(parameter_table(model))
-    m = cfg.model
-    print(f"\nmodel {m.name}: arch={m.arch} fusion={m.fusion} depth={m.depth} hidden={m.hidden} heads={m.heads}")
-    print(f"input channels: 2C+1 = 2*{m.latent_channels}+1 = {m.in_channels}")
-    print(f"LLM layers consumed (hidden_states indices): {model.text_layers()}")
-    print(f"trainable parameters: {count_parameters(model):,} ({count_parameters(model) / 1e6:.1f} M)")
+    print(info(cfg.model))  # built on the meta device: costs no memory
     return 0
 
 

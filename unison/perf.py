@@ -40,6 +40,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repeats", type=int, default=3, help="best-of count for timings")
     p.add_argument("--llm", default="minilm", help="llm preset for the feature-cache check ('none' skips it)")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch intra-op threads (default: torch's choice); on a CPU shared with other jobs "
+                        "1 thread avoids stalls at every parallel region")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -120,7 +123,7 @@ def matmul_peak(dtype: torch.dtype, sizes: list[int], repeats: int, device: torc
 
 def dit_forward_flops(cfg, n_audio: int, n_text: int, batch: int) -> float:
     """Useful FLOPs of one forward (x, t, prepared text). Counts the input projection convs, every
-    block's audio qkv/out/MLP, text-stream qkv (text only gives keys/values) and attention with
+    block's audio qkv/out/MLP, text-stream k/v (text only gives keys/values) and attention with
     audio queries over audio+text keys, and the final conv. Modulation Linear layers act on one
     vector per item and are included; the per-block text projectors W_k are in prepare_text."""
     if cfg.arch != "double" or cfg.fusion != "deep":
@@ -131,7 +134,7 @@ def dit_forward_flops(cfg, n_audio: int, n_text: int, batch: int) -> float:
     inp = 2 * Na * k_in * ((2 * C + 1) * d + 2 * d * h_in + h_in * d)  # conv in + SwiGLU conv MLP
     temb = 2 * (cfg.timestep_freq_dim * d + d * d)
     block = (2 * Na * d * 3 * d + 2 * Na * d * d + 2 * 2 * Na * d * mlp  # audio qkv, out, MLP
-             + 2 * Nt * d * 3 * d  # text qkv
+             + 2 * Nt * d * 2 * d  # text keys/values (pre-only text has no useful queries)
              + 2 * 2 * Na * (Na + Nt) * d  # scores + weighted values
              + 2 * d * 6 * d + 2 * d * 2 * d)  # audio and text adaLN modulations
     final = 2 * d * 2 * d + 2 * Na * k_out * d * C
@@ -176,13 +179,17 @@ def _dit_and_inputs(model_preset: str, n_audio: int, n_text: int, device: torch.
 
     cfg = load_config([f"model={model_preset}"], cross_checks=False).model
     torch.manual_seed(0)
-    with torch.device(device):
-        model = build_dit(cfg)
-    model = model.to(dtype).eval()
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)  # build the weights directly in bf16: no fp32 copy in memory
+    try:
+        with torch.device(device):
+            model = build_dit(cfg).eval()
+    finally:
+        torch.set_default_dtype(default)
     g = torch.Generator().manual_seed(0)
     B = 2  # cond + uncond
     x = torch.randn(B, n_audio, cfg.in_channels, generator=g).to(device, dtype)  # (2, T, 2C+1)
-    t = torch.full((B,), 0.5, device=device, dtype=dtype)
+    t = torch.full((B,), 0.5, device=device)  # float32, as the sampler passes it
     n_layers = len(model.text_layers())
     feats = torch.randn(B, n_layers, n_text, cfg.llm_hidden, generator=g).to(device, dtype)  # (2, n, S, H)
     mask = torch.ones(B, n_text, dtype=torch.bool, device=device)
@@ -267,16 +274,15 @@ def measure_feature_cache(rep: PerfReport, llm_preset: str) -> None:
     rep.data["cache_hit_same_features"] = same
 
 
-def _llm_loaded(enc) -> bool | None:
-    for name in ("is_loaded", "loaded", "llm_loaded"):
-        if hasattr(enc, name):
-            v = getattr(enc, name)
-            return bool(v() if callable(v) else v)
-    return None
+def _llm_loaded(enc) -> bool:
+    """Whether the encoder ever loaded its LLM (TextEncoder counts loads)."""
+    return bool(getattr(enc, "load_count", 0)) or getattr(enc, "_llm", None) is not None
 
 
 def run_perf(args: argparse.Namespace) -> int:
     device = torch.device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     rep = PerfReport(str(device), torch.get_num_threads())
     rss0 = maxrss_mb()
     sizes = args.matmul_sizes or ([4096, 8192] if device.type == "cuda" else [1024, 2048, 3072])

@@ -96,7 +96,7 @@ class GuidedVelocity:
         x = build_input(z, self.z_s, self.m).to(self.dtype)  # (B, T, 2C+1)
         if self.w is not None:
             x = torch.cat([x, x])  # (2B, T, 2C+1): [cond; uncond]
-        tt = torch.full((x.shape[0],), t, device=x.device, dtype=self.dtype)
+        tt = torch.full((x.shape[0],), t, device=x.device)  # float32: bf16 would quantise t
         v = self.model(x, tt, self.cond).to(z.dtype)
         if self.w is None:
             return v
