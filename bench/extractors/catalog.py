@@ -10,6 +10,7 @@ EXTRACTORS: dict[str, str] = {
     "panns-cnn14-16k": "bench.extractors.panns:build",
     "whisper-large-v3-hf": "bench.extractors.whisper_hf:build",
     "whisper-openai-large-v3": "bench.extractors.whisper_openai:build",
+    "wavlm-ecapa": "bench.extractors.wavlm_ecapa:build",
     "yamnet-16k": "bench.extractors.yamnet:build",
     "faster-whisper-base": "bench.extractors.faster_whisper_base:build",
     "faster-whisper-tiny-en": "bench.extractors.faster_whisper_base:build_tiny_en",
