@@ -11,6 +11,7 @@ EXTRACTORS: dict[str, str] = {
     "whisper-large-v3-hf": "bench.extractors.whisper_hf:build",
     "whisper-openai-large-v3": "bench.extractors.whisper_openai:build",
     "wavlm-ecapa": "bench.extractors.wavlm_ecapa:build",
+    "paraformer-zh": "bench.extractors.paraformer:build",
     "yamnet-16k": "bench.extractors.yamnet:build",
     "faster-whisper-base": "bench.extractors.faster_whisper_base:build",
     "faster-whisper-tiny-en": "bench.extractors.faster_whisper_base:build_tiny_en",
