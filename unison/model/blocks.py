@@ -43,13 +43,23 @@ def merge_heads(x: Tensor) -> Tensor:
     return x.transpose(1, 2).reshape(b, n, h * hd)
 
 
+def rms_norm(x: Tensor, weight: Tensor, eps: float = 1e-6) -> Tensor:
+    """x / sqrt(mean(x^2) + eps) * weight over the last dim, statistics in fp32.
+
+    Written as one fp32 norm reduction plus two multiplies: on CPU in bf16 this is ~10x faster
+    than F.rms_norm, which runs as several unfused passes (measured 0.3 ms vs 3.5 ms per D24 q)."""
+    norm = torch.linalg.vector_norm(x, dim=-1, keepdim=True, dtype=torch.float32)  # (..., 1)
+    inv_rms = torch.rsqrt(norm.square_().div_(x.shape[-1]).add_(eps)).to(x.dtype)
+    return x * inv_rms * weight.to(x.dtype)
+
+
 class RMSNorm(nn.Module):
     def __init__(self, dim: int):
         super().__init__()
         self.scale = nn.Parameter(torch.ones(dim))
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.rms_norm(x, x.shape[-1:], self.scale.to(x.dtype), eps=1e-6)
+        return rms_norm(x, self.scale)
 
 
 class QKNorm(nn.Module):
@@ -63,7 +73,7 @@ class QKNorm(nn.Module):
         self.key_norm = RMSNorm(head_dim)
 
     def forward(self, q: Tensor, k: Tensor) -> tuple[Tensor, Tensor]:
-        q = F.rms_norm(q, q.shape[-1:], (self.query_norm.scale * self.softmax_scale).to(q.dtype), eps=1e-6)
+        q = rms_norm(q, self.query_norm.scale * self.softmax_scale)
         return q, self.key_norm(k)
 
 
