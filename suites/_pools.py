@@ -48,6 +48,15 @@ class SpeechSrc:
     load: Callable[[int], np.ndarray]
 
 
+@lru_cache(maxsize=None)
+def _usable_sound(path: str) -> bool:
+    """Long enough and not silent (a few stamps - animals that make no sound - ship silent files)."""
+    import soundfile as sf
+
+    wave, sr = sf.read(path, dtype="float32", always_2d=True)
+    return wave.shape[0] / sr >= MIN_SOUND_SECONDS and float(np.max(np.abs(wave))) > 1e-3
+
+
 @lru_cache(maxsize=256)
 def _synth(voice: str, text: str) -> tuple[np.ndarray, int]:
     wave, sr = VOICES[voice].synthesize(text)
@@ -71,11 +80,9 @@ def caption_phrase(caption: str) -> str:
 def sound_pool(params: dict[str, Any], suite: str) -> list[SoundSrc]:
     data = params.get("data", "offline")
     if data == "offline":
-        import soundfile as sf
-
         out = []
         for c in tuxpaint_sounds():
-            if c.category.startswith(SPEECHY_CATEGORIES) or sf.info(str(c.path)).duration < MIN_SOUND_SECONDS:
+            if c.category.startswith(SPEECHY_CATEGORIES) or not _usable_sound(str(c.path)):
                 continue
             out.append(SoundSrc(id=c.id, caption=c.caption_en,
                                 load=lambda sr, p=c.path: load_mono(p, sr).astype(np.float64)))
