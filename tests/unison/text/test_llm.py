@@ -89,6 +89,8 @@ def test_hf_causal_lm_by_path(tiny_llama_dir, tmp_path):
         ref = full(input_ids=torch.tensor([ids]), output_hidden_states=True).hidden_states
     torch.testing.assert_close(feats.hidden[1, 0], ref[LLAMA_LAYERS - 1][0], rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(feats.hidden[1, 1], ref[LLAMA_LAYERS][0], rtol=1e-5, atol=1e-5)
+    twice = enc.encode(["dog barks"], [2, 2])  # e.g. deep+penultimate selections may repeat a layer
+    assert twice.hidden.shape == (1, 2, 3, LLAMA_HIDDEN) and torch.equal(twice.hidden[0, 0], twice.hidden[0, 1])
 
 
 def test_cache_hits_never_load_the_llm(tiny_llama_dir, tmp_path):
