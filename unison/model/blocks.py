@@ -49,7 +49,7 @@ def rms_norm(x: Tensor, weight: Tensor, eps: float = 1e-6) -> Tensor:
     Written as one fp32 norm reduction plus two multiplies: on CPU in bf16 this is ~10x faster
     than F.rms_norm, which runs as several unfused passes (measured 0.3 ms vs 3.5 ms per D24 q)."""
     norm = torch.linalg.vector_norm(x, dim=-1, keepdim=True, dtype=torch.float32)  # (..., 1)
-    inv_rms = torch.rsqrt(norm.square_().div_(x.shape[-1]).add_(eps)).to(x.dtype)
+    inv_rms = torch.rsqrt(norm.square() / x.shape[-1] + eps).to(x.dtype)  # small (..., 1): out of place for autograd
     return x * inv_rms * weight.to(x.dtype)
 
 
