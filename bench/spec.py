@@ -17,6 +17,9 @@ Example (every field but ``description``, ``subsets``, ``leaderboard``, ``seed``
     subsets: [low, high]       # the item.subset values that get their own result rows
     leaderboard: leaderboards/toy.csv
     validation: {duration_tolerance: 0.1, sample_rate: null}   # seconds; Hz (null = any)
+    ablation:                  # optional: a suite run over several checkpoints (suites/ablations.yaml)
+      checkpoints: {mini: [{name: tiny-O, ...}], paper: [...]}   # per scale; each needs a unique name
+      table: {columns: [{header: FD, metric: fd@yamnet-16k, subset: t2a}, {header: Arch, from: checkpoint.arch}]}
 """
 from __future__ import annotations
 
@@ -72,6 +75,7 @@ class SuiteSpec:
     subsets: tuple[str, ...] = ()
     leaderboard: str | None = None
     validation: ValidationSettings = field(default_factory=ValidationSettings)
+    ablation: dict[str, Any] | None = None  # checkpoints per scale + table layout (see parse_ablation)
     path: Path | None = None
 
     def params(self, scale: str) -> dict[str, Any]:
@@ -115,7 +119,7 @@ def parse_spec(raw: Any, path: Path | str = "<suite>") -> SuiteSpec:
     if not isinstance(raw, dict):
         raise SpecError(f"{path}: a suite file must be a YAML mapping, got {type(raw).__name__}")
     known = {"name", "version", "task", "tasks", "description", "builder", "seed", "scales",
-             "generation", "metrics", "subsets", "leaderboard", "validation"}
+             "generation", "metrics", "subsets", "leaderboard", "validation", "ablation"}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise _err(path, unknown[0], f"unknown field; allowed fields are {sorted(known)}")
@@ -202,10 +206,41 @@ def parse_spec(raw: Any, path: Path | str = "<suite>") -> SuiteSpec:
     if not isinstance(description, str):
         raise _err(path, "description", "must be text")
 
+    ablation = parse_ablation(path, raw["ablation"], metrics) if raw.get("ablation") is not None else None
+
     return SuiteSpec(name=name, version=str(version), tasks=tuple(tasks), builder=builder, scales=scales,
                      generation=generation, metrics=tuple(metrics), description=description.strip(),
                      seed=seed, subsets=tuple(subsets), leaderboard=leaderboard, validation=validation,
-                     path=Path(path) if isinstance(path, Path) else None)
+                     ablation=ablation, path=Path(path) if isinstance(path, Path) else None)
+
+
+def parse_ablation(path, raw: Any, metrics: list[str]) -> dict[str, Any]:
+    """``checkpoints``: scale -> list of {name, ...descriptive fields}; ``table.columns``: each
+    {header, metric[, subset]} (a metric of this suite) or {header, from} (a checkpoint/system field)."""
+    if not isinstance(raw, dict) or set(raw) - {"checkpoints", "table"} or "checkpoints" not in raw:
+        raise _err(path, "ablation", "must be a mapping with 'checkpoints' (per scale) and 'table'")
+    ckpts = raw["checkpoints"]
+    if not isinstance(ckpts, dict) or not ckpts:
+        raise _err(path, "ablation.checkpoints", "must map scale names to lists of checkpoints")
+    for s, rows in ckpts.items():
+        if s not in SCALES:
+            raise _err(path, f"ablation.checkpoints.{s}", f"unknown scale; allowed: {list(SCALES)}")
+        if not isinstance(rows, list) or len(rows) < 2 or not all(isinstance(r, dict) and r.get("name") for r in rows):
+            raise _err(path, f"ablation.checkpoints.{s}", "must list at least two mappings, each with a 'name'")
+        names = [r["name"] for r in rows]
+        if len(set(names)) != len(names):
+            raise _err(path, f"ablation.checkpoints.{s}", f"checkpoint names must be unique, got {names}")
+    cols = (raw.get("table") or {}).get("columns") if isinstance(raw.get("table"), dict) else None
+    if not isinstance(cols, list) or not cols:
+        raise _err(path, "ablation.table", "must have a non-empty 'columns' list")
+    for i, c in enumerate(cols):
+        where = f"ablation.table.columns[{i}]"
+        if not isinstance(c, dict) or not c.get("header") or ("metric" in c) == ("from" in c):
+            raise _err(path, where, "needs a 'header' and exactly one of 'metric' or 'from'")
+        for key in ("metric", "paper_metric"):
+            if key in c and c[key] not in metrics:
+                raise _err(path, f"{where}.{key}", f"{c[key]!r} is not in this suite's metrics list")
+    return raw
 
 
 def load_spec(path: str | Path) -> SuiteSpec:
