@@ -31,7 +31,10 @@ def _info(args: argparse.Namespace) -> int:
 def _generate(args: argparse.Namespace) -> int:
     from unison.pipeline import UnisonPipeline, save_wav
 
-    pipe = UnisonPipeline.from_checkpoint(args.ckpt, args.overrides, device=args.device)
+    import torch
+
+    pipe = UnisonPipeline.from_checkpoint(args.ckpt, args.overrides, device=args.device,
+                                          dtype=getattr(torch, args.dtype))
     wave, sr = pipe.generate(args.task, args.text, args.seconds, source=args.source, reference=args.reference,
                              seed=args.seed, steps=args.steps, cfg_scale=args.cfg_scale, solver=args.solver)
     out = save_wav(args.output, wave, sr)  # written only now, after a successful generation
@@ -66,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--cfg-scale", type=float, default=None, help="CFG scale (default: sample.cfg_scale)")
     gen.add_argument("--solver", choices=["euler", "midpoint", "heun"], default=None)
     gen.add_argument("--device", default="cpu")
+    gen.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32", help="DiT weights dtype")
     gen.add_argument("-o", "--output", required=True, type=Path, help="output WAV path")
     gen.add_argument("overrides", nargs="*", help="config overrides, e.g. llm.path=/models/qwen")
     gen.set_defaults(func=_generate)

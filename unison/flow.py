@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from unison.config import FlowConfig
+
 
 def _bcast(t: Tensor, like: Tensor) -> Tensor:
     """(B,) -> (B, 1, 1) so it scales a (B, T, C) latent."""
@@ -45,6 +47,12 @@ def sample_t(batch: int, distribution: str, generator: torch.Generator | None = 
     if distribution == "logit_normal":
         return torch.sigmoid(torch.randn(batch, generator=generator, device=device))
     raise ValueError(f"unknown flow.t_distribution {distribution!r}; use 'uniform' or 'logit_normal'")
+
+
+def training_times(cfg: FlowConfig, batch: int, generator: torch.Generator | None = None,
+                   device: torch.device | str | None = None) -> Tensor:
+    """t (B,) drawn from ``cfg.t_distribution`` of a FlowConfig."""
+    return sample_t(batch, cfg.t_distribution, generator, device)
 
 
 def pad_text(hidden: Tensor, mask: Tensor, length: int) -> tuple[Tensor, Tensor]:

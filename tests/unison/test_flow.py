@@ -39,6 +39,10 @@ def test_t_sampling_is_seeded_and_in_range():
     assert ((ln > 0.25) & (ln < 0.75)).float().mean() > 0.6
     with pytest.raises(ValueError, match="t_distribution"):
         flow.sample_t(2, "beta")
+    from unison.config import FlowConfig
+    cfg = FlowConfig(t_distribution="uniform")
+    assert torch.equal(flow.training_times(cfg, 5, torch.Generator().manual_seed(3)),
+                       flow.sample_t(5, "uniform", torch.Generator().manual_seed(3)))
 
 
 def test_text_dropout_replaces_with_empty_prompt():
