@@ -1,4 +1,7 @@
 """DeepFusion MM-DiT: published parameter counts (meta device), shapes, zero-init, masking, RoPE scope."""
+import copy
+import functools
+
 import pytest
 import torch
 
@@ -9,8 +12,13 @@ PAPER_PARAMS = {"d24": 732e6, "d20": 621e6, "d24_3b": 694e6, "d24_l": 975e6, "d2
 VARIANTS = [("deep", "double"), ("penultimate", "double"), ("deep+penultimate", "double"), ("deep", "single")]
 
 
-def preset(name: str) -> ModelConfig:
+@functools.lru_cache(maxsize=None)
+def _preset(name: str) -> ModelConfig:
     return load_config([f"model={name}"], cross_checks=False).model
+
+
+def preset(name: str) -> ModelConfig:
+    return copy.deepcopy(_preset(name))
 
 
 def meta_model(name: str):
