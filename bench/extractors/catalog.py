@@ -12,6 +12,8 @@ EXTRACTORS: dict[str, str] = {
     "whisper-openai-large-v3": "bench.extractors.whisper_openai:build",
     "wavlm-ecapa": "bench.extractors.wavlm_ecapa:build",
     "paraformer-zh": "bench.extractors.paraformer:build",
+    "laion-clap-music-speech": "bench.extractors.laion_clap:music_speech",
+    "laion-clap-630k": "bench.extractors.laion_clap:clap_630k",
     "yamnet-16k": "bench.extractors.yamnet:build",
     "faster-whisper-base": "bench.extractors.faster_whisper_base:build",
     "faster-whisper-tiny-en": "bench.extractors.faster_whisper_base:build_tiny_en",
