@@ -9,13 +9,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from suites._mix import headroom_gain, on_pcm16_grid
+from suites._mix import headroom_gain, noise_floor, on_pcm16_grid
+
+
+def with_floor(out, item_id: str, wave: np.ndarray) -> np.ndarray:
+    """``wave`` plus the item's deterministic noise floor (suites/_mix.noise_floor: why)."""
+    return np.asarray(wave, dtype=np.float64) + noise_floor(np.asarray(wave).size, out.rng(f"{item_id}/floor"))
 
 
 def write_mixtures(out, item_id: str, stems: dict[str, np.ndarray], mixtures: dict[str, list[str]], sr: int,
-                   keep_stems: bool = True) -> tuple[dict[str, str], dict[str, str]]:
+                   keep_stems: bool = True, floor: bool = True) -> tuple[dict[str, str], dict[str, str]]:
     """stems: name -> (samples,) float, all the same length. mixtures: audio folder (target, source)
-    -> stem names summed into it. Returns (mixture rel paths, stem rel paths)."""
+    -> stem names summed into it; with ``floor`` a "floor" stem (the item's noise floor) is added to
+    every mixture. Returns (mixture rel paths, stem rel paths)."""
+    if floor:
+        stems = dict(stems, floor=noise_floor(next(iter(stems.values())).size, out.rng(f"{item_id}/floor")))
+        mixtures = {name: list(parts) + ["floor"] for name, parts in mixtures.items()}
     lengths = {v.size for v in stems.values()}
     if len(lengths) != 1:
         raise ValueError(f"item {item_id}: stems must have one length, got {sorted(lengths)}")

@@ -18,6 +18,7 @@ from typing import Any
 
 from bench.item import Item
 from suites import _instructions as ins
+from suites._compose import with_floor
 from suites import _paper_data as paper
 from suites._mix import fit, seconds_to_samples
 from suites._pools import OFFLINE_VOICES, voice_wave
@@ -65,7 +66,8 @@ def build(params: dict[str, Any], out) -> None:
                 voice = voices[gender][(k // 2) % len(voices[gender])]
                 wave = voice_wave(voice, text, sr)
                 seconds = item_seconds(canvas, wave.size / sr)
-                target_rel = out.add_audio(f"target/{item_id}", fit(wave, seconds_to_samples(seconds, sr)), sr)
+                target_rel = out.add_audio(f"target/{item_id}",
+                                            with_floor(out, item_id, fit(wave, seconds_to_samples(seconds, sr))), sr)
                 meta["target_voice"] = voice
             elif targets != "none":
                 raise ValueError(f"suite {SUITE!r}: param targets={targets!r} must be 'voices' or 'none'")

@@ -24,6 +24,7 @@ import numpy as np
 from bench.item import Item
 from bench.testset import pcm16_bytes
 from suites import _instructions as ins
+from suites._compose import with_floor
 from suites import _paper_data as paper
 from suites._mix import fit, seconds_to_samples
 from suites._pools import SpeechSrc, asterisk_speech, offline_voice_speech
@@ -48,7 +49,8 @@ def rows_to_items(rows: list[paper.SeedTTSRow], params: dict[str, Any], out) -> 
         if row.target_wav is not None:
             gt = load_mono(row.target_wav, sr).astype(np.float64)
             seconds = item_seconds(canvas, gt.size / sr)
-            target_rel = out.add_audio(f"target/{row.lang}-{row.utt}", fit(gt, seconds_to_samples(seconds, sr)), sr)
+            target_rel = out.add_audio(f"target/{row.lang}-{row.utt}",
+                                       with_floor(out, f"{row.lang}-{row.utt}", fit(gt, seconds_to_samples(seconds, sr))), sr)
         if "zs" in modes:
             if not row.prompt_wav.is_file():
                 raise FileNotFoundError(f"seedtts: prompt wav {row.prompt_wav} (utt {row.utt!r}) is missing; "
