@@ -132,6 +132,19 @@ class TrainConfig:
 
 
 @dataclass
+class DataConfig:
+    """Training data (unison.data): manifest validation, online synthesis, curriculum sampling.
+    The stage-1 length is train.stage1_steps; stage-2 task probabilities default to the paper's table."""
+
+    require_sample_rate: bool = False  # skip files not already at the profile rate (else resample on load)
+    min_seconds: float = 0.3  # shorter rows are skipped
+    silence_dbfs: float = -60.0  # rows whose RMS is below this are skipped as silent
+    zh_prob: float = 0.3  # sound-only instructions in Chinese when every caption has a Chinese version
+    cache_mb: float = 2048.0  # decoded clip cache of the synthesis pool
+    task_probs: dict[str, float] = field(default_factory=dict)  # stage-2 override {task: p}; {} = paper table
+
+
+@dataclass
 class UnisonConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     llm: LLMConfig = field(default_factory=LLMConfig)
@@ -139,6 +152,7 @@ class UnisonConfig:
     flow: FlowConfig = field(default_factory=FlowConfig)
     sample: SampleConfig = field(default_factory=SampleConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    data: DataConfig = field(default_factory=DataConfig)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -226,3 +226,24 @@ def test_pool_without_speakers_is_refused(pool):
                                                pool.manifest.root, pool.manifest.skipped), SR, 6.0)
     with pytest.raises(NotEnoughDataError, match="speech"):
         Synthesizer(only_sounds, SR, HOP, SynthesisConfig(seconds=6.0))
+
+
+class FakeCodec:
+    sample_rate, hop_length = SR, HOP
+
+    def encode(self, wave):
+        return fake_encode(wave)
+
+
+def test_build_batch_stream_from_config(pool):
+    from unison.config import load_config
+    from unison.data.loader import build_batch_stream
+
+    cfg = load_config(["profile=tiny", "train.stage1_steps=2", "train.batch_size=2"])
+    stream = build_batch_stream(cfg, pool.manifest.root / "m.jsonl", FakeCodec())
+    T = stream.synthesizer.frames
+    for step in (0, 1, 2, 3):
+        b = stream.batch(step)
+        assert b.task == stream.sampler.task_at(step) and b.z.shape == (2, T, C)
+        if step < 2:
+            assert TASKS[b.task].stage1
