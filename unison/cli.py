@@ -1,4 +1,4 @@
-"""`unison` command line: info | generate | perf.
+"""`unison` command line: info | generate | perf | data.
 
     unison info model=d24
     unison generate --ckpt u.safetensors --task tts --text "A man says hello." --seconds 5 -o out.wav
@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_arguments(perf)
     perf.set_defaults(func=_perf)
+
+    data = sub.add_parser("data", help="training data: offline mini corpus, dataset manifests, manifest check")
+    from unison.data.cli import add_arguments as add_data_arguments
+
+    add_data_arguments(data)
     return p
 
 
