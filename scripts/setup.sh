@@ -23,7 +23,7 @@ fi
 PY=${PYTHON:-python3}
 # The GPU runner image's torch triple (torchvision for laion-clap, torchaudio for frechet-audio-distance).
 $PY -m pip install -q "torch==2.11.0" "torchaudio==2.11.0" "torchvision==0.26.0"
-$PY -m pip install -q -e ".[offline,paper,dev]"
+$PY -m pip install -q -e ".[offline,paper,chinese,dev]"
 # voice2gender pins an xgboost that does not exist for Python 3.11: install it without its
 # dependencies; xgboost==3.2.0 comes from the offline extra above.
 $PY -m pip install -q --no-deps "voice2gender==0.1.1"
