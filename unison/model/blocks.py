@@ -169,8 +169,10 @@ class PreOnlyTextStream(nn.Module):
     """Text side that only lends keys/values: 2d adaLN (shift, scale), qkv, q/k norm.
 
     Its input is already LayerNorm-ed (done once per sampling call, since it does not depend on t).
-    The query third of ``qkv`` and ``norm.query_norm`` exist (the published parameter counts include
-    them) but cannot influence the audio output, so only the key/value rows are computed.
+    Text queries cannot influence the audio output, so only the key/value rows of ``qkv`` are
+    computed; the query rows are kept because the published parameter counts include them (their
+    gradient is zero). A text query norm would receive no gradient at all (DDP would reject it),
+    so only the key norm exists (128 parameters per block, below the published rounding).
     """
 
     def __init__(self, dim: int, heads: int):
@@ -178,14 +180,14 @@ class PreOnlyTextStream(nn.Module):
         self.heads, self.dim = heads, dim
         self.mod = Modulation(dim, 2)
         self.qkv = nn.Linear(dim, 3 * dim)
-        self.norm = QKNorm(dim // heads)
+        self.key_norm = RMSNorm(dim // heads)
 
     def keys_values(self, text_normed: Tensor, c_act: Tensor) -> tuple[Tensor, Tensor]:
         shift, scale = self.mod(c_act)
         d = self.dim
         kv = F.linear(modulate(text_normed, shift, scale), self.qkv.weight[d:], self.qkv.bias[d:])  # (B, S, 2d)
         k, v = split_kv(kv, self.heads)
-        return self.norm.key_norm(k), v
+        return self.key_norm(k), v
 
 
 class DoubleStreamBlock(nn.Module):

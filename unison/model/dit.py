@@ -97,6 +97,12 @@ class UnisonDiT(nn.Module):
         nn.init.zeros_(self.final.conv.bias)
 
     @property
+    def has_unused_parameters(self) -> bool:
+        """True for persistent text streams (L, OL): the last block's text output proj, MLP and query norm
+        feed nothing (they are in the published counts), so DDP needs ``find_unused_parameters=True``."""
+        return self.persistent
+
+    @property
     def dtype(self) -> torch.dtype:
         return self.input_proj.conv.weight.dtype
 
