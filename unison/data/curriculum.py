@@ -54,6 +54,10 @@ class TaskSampler:
         cdf = np.cumsum([probs[t] for t in names])
         return names, cdf / cdf[-1]
 
+    def tasks(self) -> list[str]:
+        """Every task this sampler can draw (either stage)."""
+        return [t for t in TASKS if t in self._tables[1][0] or t in self._tables[2][0]]
+
     def stage(self, step: int) -> int:
         return 1 if step < self.stage1_steps else 2
 

@@ -26,7 +26,7 @@ def build_batch_stream(cfg: UnisonConfig, manifest: str | Path, codec, device: s
                          f"{cfg.audio.mel.sample_rate} Hz")
     m = load_manifest(manifest, validation_rules(cfg))
     pool = ClipPool(m, codec.sample_rate, cfg.audio.seconds, cache_mb=cfg.data.cache_mb)
-    synth = Synthesizer.from_codec(pool, codec, SynthesisConfig(seconds=cfg.audio.seconds, zh_prob=cfg.data.zh_prob),
-                                   device=device)
     sampler = TaskSampler(cfg.train.stage1_steps, cfg.train.seed, dict(cfg.data.task_probs) or None)
+    synth = Synthesizer.from_codec(pool, codec, SynthesisConfig(seconds=cfg.audio.seconds, zh_prob=cfg.data.zh_prob),
+                                   device=device, tasks=sampler.tasks())
     return BatchStream(sampler, synth, batch_size or cfg.train.batch_size)

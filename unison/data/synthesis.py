@@ -40,6 +40,14 @@ log = logging.getLogger(__name__)
 
 EDIT_OTHER_VARIANTS = ("volume_up", "volume_down", "fade_in", "fade_out")
 
+_S, _SP, _G, _SPK = "sound clips", "speech clips that fit in a clip", "speech with a gender label", \
+    "speakers with two utterances"
+TASK_NEEDS: dict[str, tuple[str, ...]] = {  # what each task draws from the pool
+    "tts": (_G,), "zs_tts": (_SPK,), "t2a": (_S,), "t2a_mix": (_S,), "t2as": (_G, _S), "timed": (_S,),
+    "edit_add": (_S,), "edit_remove": (_S,), "edit_replace": (_S,), "sis_insert": (_G, _S), "sis_delete": (_SP, _S),
+    "sis_rewrite": (_SPK, _S), "denoise": (_SP, _S), "edit_other": (_SP, _S),
+}
+
 
 class NotEnoughDataError(ValueError):
     """The clip pool lacks what a task needs (e.g. no speaker with two utterances for zs_tts)."""
@@ -97,6 +105,10 @@ class ClipPool:
             if r.speaker is not None:
                 by_speaker[r.speaker].append(r)
         self.by_speaker = {s: rs for s, rs in sorted(by_speaker.items()) if len(rs) >= 2}
+        groups: dict[tuple[str, str], list[ManifestRow]] = defaultdict(list)
+        for r in self.gendered:
+            groups[(r.language or "", r.gender)].append(r)
+        self.gender_groups = dict(sorted(groups.items()))  # (language, gender) -> rows
         self._cache: OrderedDict[str, Tensor] = OrderedDict()
         self._cache_bytes, self._cache_limit = 0, int(cache_mb * 2**20)
 
@@ -192,7 +204,7 @@ class Synthesizer:
 
     def __init__(self, pool: ClipPool, sample_rate: int, hop_length: int, cfg: SynthesisConfig = SynthesisConfig(),
                  encode: Callable[[Tensor], Tensor] | None = None, device: str | torch.device = "cpu",
-                 keep_parts: bool = False):
+                 keep_parts: bool = False, tasks: list[str] | None = None):
         if pool.sample_rate != sample_rate:
             raise ValueError(f"clip pool is at {pool.sample_rate} Hz but the synthesizer at {sample_rate} Hz")
         self.pool, self.sr, self.hop, self.cfg = pool, sample_rate, hop_length, cfg
@@ -201,21 +213,27 @@ class Synthesizer:
         self.n = num_samples(self.frames, hop_length)  # N
         self.fade = int(round(cfg.fade_seconds * sample_rate))
         self._builders = {name: getattr(self, f"_{name}") for name in TASKS}
-        self.check()
+        self.check(tasks)  # fail at start-up, not mid-run, when a task cannot be built
 
     @classmethod
     def from_codec(cls, pool: ClipPool, codec, cfg: SynthesisConfig = SynthesisConfig(),
-                   device: str | torch.device = "cpu") -> "Synthesizer":
-        return cls(pool, codec.sample_rate, codec.hop_length, cfg, encode=codec.encode, device=device)
+                   device: str | torch.device = "cpu", tasks: list[str] | None = None) -> "Synthesizer":
+        return cls(pool, codec.sample_rate, codec.hop_length, cfg, encode=codec.encode, device=device, tasks=tasks)
 
-    def check(self) -> None:
-        """Raise NotEnoughDataError naming what is missing for any task of the table."""
+    def check(self, tasks: list[str] | None = None) -> None:
+        """Raise NotEnoughDataError naming what the pool lacks for ``tasks`` (default: every task)."""
         p = self.pool
-        needs = {"sound clips": p.sounds, "speech clips that fit": p.speech,
-                 "speech with a gender label": p.gendered, "speakers with two utterances": p.by_speaker}
-        missing = [k for k, v in needs.items() if not v]
+        have = {"sound clips": bool(p.sounds), "speech clips that fit in a clip": bool(p.speech),
+                "speech with a gender label": bool(p.gendered), "speakers with two utterances": bool(p.by_speaker)}
+        missing = {}
+        for task in tasks if tasks is not None else list(TASKS):
+            for need in TASK_NEEDS[get_task(task).name]:
+                if not have[need]:
+                    missing.setdefault(need, []).append(task)
         if missing:
-            raise NotEnoughDataError(f"the manifest has no {', no '.join(missing)}; every task needs them")
+            raise NotEnoughDataError("the manifest lacks " + "; ".join(
+                f"{need} (needed by {', '.join(ts)})" for need, ts in missing.items())
+                + ". Add such data or set those tasks' probability to 0 (data.task_probs)")
 
     # -- public -------------------------------------------------------------------------------
     def make_batch(self, task: str, batch_size: int, rng: np.random.Generator) -> Batch:
@@ -274,6 +292,14 @@ class Synthesizer:
         if not rows:
             raise NotEnoughDataError(f"no {what} in the manifest")
         return rows[int(rng.integers(len(rows)))]
+
+    def _pick_gendered(self, rng: np.random.Generator) -> ManifestRow:
+        """Gendered speech, balanced: a (language, gender) group uniformly, then a row in it (small
+        corpora are lopsided, e.g. hundreds of prompts by one female speaker)."""
+        groups = list(self.pool.gender_groups.values())
+        if not groups:
+            raise NotEnoughDataError("no speech with a gender label in the manifest")
+        return self._pick(rng, groups[int(rng.integers(len(groups)))], "speech with a gender label")
 
     def _pick_sounds(self, rng: np.random.Generator, k: int, exclude: set[str] = frozenset()) -> list[ManifestRow]:
         rows = [r for r in self.pool.sounds if r.id not in exclude]
@@ -339,7 +365,7 @@ class Synthesizer:
 
     # -- generation tasks ---------------------------------------------------------------------
     def _tts(self, rng):
-        row = self._pick(rng, self.pool.gendered, "speech with a gender label")
+        row = self._pick_gendered(rng)
         speech, off = self._speech_at(rng, row, self._time(rng, self.cfg.max_lead_seconds))
         (target,) = self._level(rng, speech)
         text = templates.render("tts", _lang(row), rng, gender=row.gender, text=row.text)
@@ -390,7 +416,7 @@ class Synthesizer:
                      meta={"relative_db": snrs, "language": lang})
 
     def _t2as(self, rng):
-        speech_row = self._pick(rng, self.pool.gendered, "speech with a gender label")
+        speech_row = self._pick_gendered(rng)
         lang = _lang(speech_row)
         (sound_row,) = self._pick_sounds(rng, 1)
         speech, s_off = self._speech_at(rng, speech_row, self._speech_offset_time(rng, speech_row))
@@ -470,7 +496,7 @@ class Synthesizer:
         return scene, speech, at, off, scene_rows
 
     def _sis_insert(self, rng):
-        row = self._pick(rng, self.pool.gendered, "speech with a gender label")
+        row = self._pick_gendered(rng)
         scene, speech, at, off, scene_rows = self._speech_in_scene(rng, row)
         scene, speech = self._level(rng, scene, speech)
         text = templates.render("sis_insert", _lang(row), rng, gender=row.gender, text=row.text,

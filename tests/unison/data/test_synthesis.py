@@ -224,8 +224,10 @@ def test_helpers():
 def test_pool_without_speakers_is_refused(pool):
     only_sounds = ClipPool(type(pool.manifest)([r for r in pool.manifest.rows if r.kind == "sound"],
                                                pool.manifest.root, pool.manifest.skipped), SR, 6.0)
-    with pytest.raises(NotEnoughDataError, match="speech"):
+    with pytest.raises(NotEnoughDataError, match=r"speech with a gender label \(needed by tts, t2as, sis_insert\)"):
         Synthesizer(only_sounds, SR, HOP, SynthesisConfig(seconds=6.0))
+    syn = Synthesizer(only_sounds, SR, HOP, SynthesisConfig(seconds=6.0), tasks=["t2a", "edit_add"])
+    assert syn.make_batch("t2a", 2, np.random.default_rng(0)).target.shape == (2, syn.n)
 
 
 class FakeCodec:
@@ -247,3 +249,12 @@ def test_build_batch_stream_from_config(pool):
         assert b.task == stream.sampler.task_at(step) and b.z.shape == (2, T, C)
         if step < 2:
             assert TASKS[b.task].stage1
+
+
+def test_gendered_speech_is_balanced_over_language_and_gender(syn):
+    rng = np.random.default_rng(0)
+    picks = [syn._pick_gendered(rng) for _ in range(600)]
+    groups = {(r.language, r.gender) for r in picks}
+    assert groups == set(syn.pool.gender_groups) == {("en", "female"), ("zh", "male")}
+    share = sum(r.language == "zh" for r in picks) / len(picks)
+    assert 0.43 < share < 0.57  # 2 zh rows vs 6 en rows in the pool, yet about half the picks
