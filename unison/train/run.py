@@ -1,0 +1,160 @@
+"""`unison train` and `unison train-vae`: build everything a run needs from the hydra config.
+
+    unison train profile=tiny train.manifest=runs/mini_corpus/manifest.jsonl audio.vae.path=vae.pth --out runs/tiny
+    torchrun --nproc-per-node 8 -m unison.cli train profile=paper_d24 train.manifest=... --out runs/d24
+    unison train-vae profile=tiny --manifest runs/mini_corpus/manifest.jsonl --out checkpoints/tiny/vae.pth
+
+Order: config -> process group -> codec (VAE + vocoder) -> latent statistics (posterior means over
+the corpus, computed once on rank 0 and broadcast; read back from the checkpoint on resume) ->
+clip pool + synthesizer -> batch stream (curriculum) -> text encoder -> DiT -> Trainer.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from dataclasses import fields
+from pathlib import Path
+
+import torch
+
+log = logging.getLogger(__name__)
+
+
+def add_train_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", type=Path, required=True, help="run directory (checkpoints, metrics.jsonl); resumes if it has one")
+    p.add_argument("--steps", type=int, default=None, help="stop after this many more steps (default: to train.total_steps)")
+    p.add_argument("--export", type=Path, default=None,
+                   help="write the inference checkpoint (train.export weights) here at the end")
+    p.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
+    p.add_argument("--no-progress", action="store_true", help="no tqdm bar")
+    p.add_argument("overrides", nargs="*", help="hydra overrides: profile=tiny train.manifest=... audio.vae.path=...")
+
+
+def compute_latent_stats(codec, manifest, seconds: float, max_clips: int):
+    """Per-channel mean/std of the VAE posterior means over (up to ``max_clips``) corpus clips."""
+    import numpy as np
+
+    from unison.audio.latent_stats import LatentStats
+    from unison.data.sources.audio_io import load_mono
+
+    rows = manifest.rows[:max_clips] if max_clips else manifest.rows
+    limit = int(seconds * codec.sample_rate)
+
+    def means():
+        for row in rows:
+            wave = load_mono(manifest.path_of(row), codec.sample_rate)[:limit]
+            if wave.shape[0] < 4 * codec.hop_length:
+                continue
+            yield codec.posterior_means(torch.from_numpy(np.ascontiguousarray(wave, dtype=np.float32))[None])[0]
+
+    stats = LatentStats.compute(means())
+    log.info("latent stats from %d clips: mean %s, std %s", len(rows), [round(float(x), 3) for x in stats.mean],
+             [round(float(x), 3) for x in stats.std])
+    return stats
+
+
+def build_stream(cfg, codec, env_rank_seed: int = 0):
+    from unison.data.manifests import load_manifest
+    from unison.data.synthesis import ClipPool, SynthesisConfig, Synthesizer
+    from unison.train.data import PooledStream, StageSchedule, SynthesisStream
+
+    tc = cfg.train
+    manifest = load_manifest(tc.manifest)
+    pool = ClipPool(manifest, codec.sample_rate, cfg.audio.seconds)
+    synth = Synthesizer.from_codec(pool, codec, SynthesisConfig(seconds=cfg.audio.seconds))
+    schedule = _schedule(cfg)
+    if tc.pool_per_task > 0:
+        return manifest, PooledStream(synth, schedule, tc.batch_size, tc.pool_per_task, tc.seed)
+    return manifest, SynthesisStream(synth, schedule, tc.batch_size, tc.seed)
+
+
+def _schedule(cfg):
+    """The curriculum's task schedule (unison.data.curriculum when present, else the stage table)."""
+    try:
+        from unison.data import curriculum
+    except ImportError:
+        curriculum = None
+    if curriculum is not None and hasattr(curriculum, "build_schedule"):
+        return curriculum.build_schedule(cfg)
+    from unison.train.data import StageSchedule
+
+    return StageSchedule(cfg.train.stage1_steps, cfg.train.seed)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from unison.audio.codec import build_codec
+    from unison.config import load_config
+    from unison.model.dit import build_dit, count_parameters
+    from unison.text.llm import build_text_encoder
+    from unison.train import distributed as D
+    from unison.train.trainer import Trainer, latest_checkpoint
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    cfg = load_config(args.overrides)
+    if not cfg.train.manifest:
+        raise ValueError("train.manifest is not set: pass train.manifest=/path/to/manifest.jsonl "
+                         "(e.g. the mini corpus: python -m unison.data.corpora.mini, see unison.data)")
+    env = D.init_distributed()
+    device = D.default_device(env)
+    t0, c0 = time.perf_counter(), time.process_time()
+    codec = build_codec(cfg.audio, None).to(device)
+    stats = None
+    ck = latest_checkpoint(args.out)
+    if ck is not None:
+        from unison.audio.latent_stats import LatentStats
+        from unison.checkpoint import read_metadata
+
+        s = read_metadata(ck / "model.safetensors")["latent_stats"]
+        stats = LatentStats(torch.tensor(s["mean"]), torch.tensor(s["std"])) if s else None
+    manifest, stream = build_stream(cfg, codec)
+    if stats is None:
+        stats = compute_latent_stats(codec, manifest, cfg.audio.seconds, cfg.train.stats_clips) if env.is_main else None
+        stats = D.broadcast_object(stats)
+    codec.stats = stats  # the synthesizer encodes through the normalised codec from here on
+    torch.manual_seed(cfg.train.seed)  # identical initial weights on every rank
+    model = build_dit(cfg.model)
+    log.info("DiT %s: %.2f M trainable parameters", cfg.model.name, count_parameters(model) / 1e6)
+    trainer = Trainer(cfg, model, stream, build_text_encoder(cfg.llm), args.out, latent_stats=stats, env=env,
+                      device=device, progress=not args.no_progress)
+    result = trainer.train(args.steps)
+    if args.export:
+        trainer.export(args.export)
+    if env.is_main:
+        summary = {"step": result.step, "wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
+                   "train_wall_s": result.wall_s, "train_cpu_s": result.cpu_s,
+                   "first_loss": result.losses[0] if result.losses else None,
+                   "last_loss_mean20": sum(result.losses[-20:]) / max(1, len(result.losses[-20:])),
+                   "checkpoint": str(result.checkpoint), "export": str(args.export) if args.export else None}
+        print(json.dumps(summary, indent=2))
+    D.shutdown()
+    return 0
+
+
+def add_vae_arguments(p: argparse.ArgumentParser) -> None:
+    from unison.train.vae_fit import VAEFitConfig
+
+    p.add_argument("--manifest", required=True, type=Path, help="corpus manifest (JSONL)")
+    p.add_argument("--out", required=True, type=Path, help="output VAE state dict (.pth); report beside it (.json)")
+    p.add_argument("--wer-clips", type=int, default=0, help="held-out English speech clips for the resynthesis WER")
+    p.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
+    for f in fields(VAEFitConfig):
+        p.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), default=f.default)
+    p.add_argument("overrides", nargs="*", help="hydra overrides selecting the audio preset, e.g. profile=tiny")
+
+
+def run_train_vae(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from unison.config import load_config
+    from unison.train.vae_fit import VAEFitConfig, fit_vae
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    cfg = load_config(args.overrides)
+    fit = VAEFitConfig(**{f.name: getattr(args, f.name) for f in fields(VAEFitConfig)})
+    report = fit_vae(args.manifest, cfg.audio, args.out, fit, wer_clips=args.wer_clips)
+    print(json.dumps(asdict(report), indent=2))
+    return 0
