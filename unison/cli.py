@@ -80,6 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(perf)
     perf.set_defaults(func=_perf)
 
+    from unison.train.run import add_train_arguments, add_vae_arguments, run_train, run_train_vae
+
+    train = sub.add_parser("train", help="train UNISON (hydra overrides; torchrun for several processes)")
+    add_train_arguments(train)
+    train.set_defaults(func=run_train)
+    train_vae = sub.add_parser("train-vae", help="fit the mel VAE of a small audio preset on a corpus")
+    add_vae_arguments(train_vae)
+    train_vae.set_defaults(func=run_train_vae)
+
     data = sub.add_parser("data", help="training data: offline mini corpus, dataset manifests, manifest check")
     from unison.data.cli import add_arguments as add_data_arguments
 

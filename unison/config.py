@@ -129,6 +129,15 @@ class TrainConfig:
     batch_size: int = 56
     stage1_steps: int = 150_000
     seed: int = 0
+    min_lr_ratio: float = 0.0  # cosine decays to lr * min_lr_ratio at total_steps
+    parallel: str = "ddp"  # ddp | fsdp (under torchrun; ignored for one process)
+    manifest: Optional[str] = None  # training corpus manifest (JSONL, unison.data.manifests)
+    pool_per_task: int = 0  # 0 = online synthesis every step; N = N cached batches per task (small CPUs)
+    ckpt_every: int = 5000
+    keep_checkpoints: int = 2  # complete checkpoints kept on disk (the newest ones)
+    log_every: int = 100
+    export: str = "ema"  # weights in the exported inference checkpoint: ema | model
+    stats_clips: int = 2000  # corpus clips used for the latent statistics (posterior means)
 
 
 @dataclass
