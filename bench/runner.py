@@ -381,6 +381,12 @@ def run(opts: RunOptions) -> RunReport:
     system: System = registry.SYSTEMS.create(opts.system)  # fail early on an unknown name
     if hasattr(system, "configure"):
         system.configure(generation=spec.generation, seed=opts.seed)
+    metrics: dict[str, Any] = {}
+    for key in metric_keys:  # resolve every metric before any work, so a typo costs nothing
+        try:
+            metrics[key] = registry.METRICS.get(key)
+        except MissingWeightsError as e:
+            metrics[key] = e
     rank, world = dist_rank_world()
 
     t0 = time.perf_counter()
@@ -427,12 +433,9 @@ def run(opts: RunOptions) -> RunReport:
     per_item: dict[str, list[float | None] | None] = {}
     t0 = time.perf_counter()
     for key in metric_keys:
-        try:
-            metric = registry.METRICS.get(key)
-        except registry.RegistryError:
-            raise
-        except MissingWeightsError as e:
-            cells[key] = metric_cell(describe_from_key(key), n=len(items), unavailable=_one_line(e))
+        metric = metrics[key]
+        if isinstance(metric, MissingWeightsError):
+            cells[key] = metric_cell(describe_from_key(key), n=len(items), unavailable=_one_line(metric))
             continue
         needs = dict(getattr(metric, "needs", {}) or {})
         try:

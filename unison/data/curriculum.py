@@ -73,9 +73,16 @@ class TaskSampler:
         u = np.random.default_rng([self.seed, step, _TASK_STREAM]).random()
         return names[min(int(np.searchsorted(cdf, u, side="right")), len(names) - 1)]
 
+    task_for = task_at  # the trainer's TaskSchedule protocol name
+
     def batch_rng(self, step: int, rank: int = 0) -> np.random.Generator:
         """Generator for the items of step ``step`` on ``rank`` (distinct per rank, reproducible)."""
         return np.random.default_rng([self.seed, step, rank, _ITEM_STREAM])
+
+
+def build_schedule(cfg) -> TaskSampler:
+    """The curriculum of a UnisonConfig: train.stage1_steps, train.seed, data.task_probs."""
+    return TaskSampler(cfg.train.stage1_steps, cfg.train.seed, dict(cfg.data.task_probs) or None)
 
 
 class BatchStream:

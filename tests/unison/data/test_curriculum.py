@@ -78,3 +78,14 @@ def test_stream_gives_one_task_per_step_on_every_rank():
         assert r0[0] == r1[0] == sampler.task_at(step) and r0[1] == 4
         assert r0[2] != r1[2]  # ranks draw different items
         assert stream.batch(step, 0) == r0  # resume: the same step gives the same batch
+
+
+def test_build_schedule_from_config():
+    from unison.config import load_config
+    from unison.data.curriculum import build_schedule
+
+    cfg = load_config(["train.stage1_steps=3", "train.seed=9", "+data.task_probs.tts=0.5",
+                       "+data.task_probs.denoise=0.5"])
+    s = build_schedule(cfg)
+    assert s.task_for(0) == "tts" and s.probabilities(3) == {"tts": 0.5, "denoise": 0.5}
+    assert s.task_for(100) == TaskSampler(3, 9, {"tts": 0.5, "denoise": 0.5}).task_at(100)
