@@ -119,3 +119,11 @@ def build_mini_corpus(out_dir: str | Path, sample_rate: int = 22050, seed: int =
     hours = sum(r.duration for r in rows) / 3600
     log.info("mini corpus: %d rows (%.2f h) in %s, built in %.1f s", len(rows), hours, out, time.perf_counter() - t0)
     return path
+
+
+if __name__ == "__main__":  # python -m unison.data.corpora.mini --out DIR  ==  unison data mini-corpus --out DIR
+    import sys
+
+    from unison.cli import main
+
+    sys.exit(main(["data", "mini-corpus", *sys.argv[1:]]))
