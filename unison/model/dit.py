@@ -98,8 +98,8 @@ class UnisonDiT(nn.Module):
 
     @property
     def has_unused_parameters(self) -> bool:
-        """True for persistent text streams (L, OL): the last block's text output proj, MLP and query norm
-        feed nothing (they are in the published counts), so DDP needs ``find_unused_parameters=True``."""
+        """True for persistent text streams (L, OL): the last block's text output proj and MLP feed
+        nothing (they are in the published counts), so DDP needs ``find_unused_parameters=True``."""
         return self.persistent
 
     @property

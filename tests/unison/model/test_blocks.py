@@ -3,13 +3,43 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from unison.model.blocks import (DoubleStreamBlock, PreOnlyTextStream, RotaryEmbedding, SingleStreamBlock,
-                                 apply_rope, joint_attention, rms_norm)
+from unison.model.blocks import (DoubleStreamBlock, PreOnlyTextStream, QKNorm, RotaryEmbedding, SingleStreamBlock,
+                                 apply_rope, joint_attention, qkv_heads, rms_norm)
 
 
 def test_rms_norm_matches_torch():
     x, w = torch.randn(2, 3, 7, 16), torch.randn(16)
     torch.testing.assert_close(rms_norm(x, w), F.rms_norm(x, (16,), w, eps=1e-6))
+
+
+def reference_rope(x, theta=10000.0):
+    """Textbook rotate-half RoPE on x (B, H, T, hd), written independently of the module."""
+    hd, T = x.shape[-1], x.shape[-2]
+    inv = theta ** (-torch.arange(hd // 2, dtype=torch.float64) / (hd // 2))
+    ang = torch.arange(T, dtype=torch.float64)[:, None] * inv[None]
+    cos, sin = torch.cat([ang.cos()] * 2, -1).to(x.dtype), torch.cat([ang.sin()] * 2, -1).to(x.dtype)
+    x1, x2 = x.chunk(2, -1)
+    return x * cos + torch.cat([-x2, x1], -1) * sin
+
+
+def test_qkv_heads_equals_per_head_norm_then_rope():
+    torch.manual_seed(0)
+    B, N, H, hd = 2, 7, 4, 16
+    norm = QKNorm(hd)
+    with torch.no_grad():
+        norm.query_norm.scale.normal_()
+        norm.key_norm.scale.normal_()
+    qkv = torch.randn(B, N, 3 * H * hd)
+    rope = RotaryEmbedding(hd, 10000.0)(N, torch.device("cpu"), torch.float32)
+    q, k, v = qkv_heads(qkv, H, norm, rope)
+    q0, k0, v0 = qkv.view(B, N, 3, H, hd).permute(2, 0, 3, 1, 4)
+    q_ref = reference_rope(F.rms_norm(q0, (hd,), norm.query_norm.scale, eps=1e-6)) * hd ** -0.5
+    k_ref = reference_rope(F.rms_norm(k0, (hd,), norm.key_norm.scale, eps=1e-6))
+    torch.testing.assert_close(q, q_ref)
+    torch.testing.assert_close(k, k_ref)
+    torch.testing.assert_close(v, v0)
+    q_plain, _, _ = qkv_heads(qkv, H, norm, None)  # no rope (text streams)
+    torch.testing.assert_close(q_plain, F.rms_norm(q0, (hd,), norm.query_norm.scale, eps=1e-6) * hd ** -0.5)
 
 
 def test_rope_scores_depend_only_on_relative_position():

@@ -182,7 +182,7 @@ def test_bad_inputs_are_clear_errors():
 @pytest.mark.parametrize("fusion, arch", VARIANTS)
 def test_gradients_reach_every_parameter_except_documented_ones(fusion, arch):
     """DDP contract: deep variants use every parameter; persistent-text variants (L, OL) leave exactly
-    the last block's text output projection, MLP and query norm unused, and say so."""
+    the last block's text output projection and MLP unused, and say so."""
     model = random_model(tiny_cfg(fusion, arch)).train()
     feats, mask = text_inputs(model, 2, 5)
     v = model(torch.randn(2, 6, 17), torch.rand(2), model.prepare_text(feats, mask))
@@ -190,7 +190,7 @@ def test_gradients_reach_every_parameter_except_documented_ones(fusion, arch):
     unused = {n for n, p in model.named_parameters() if p.grad is None}
     last = len(model.blocks) - 1
     expected = {f"blocks.{last}.text.{part}" for part in ("proj.weight", "proj.bias", "mlp.0.weight", "mlp.0.bias",
-                                                          "mlp.2.weight", "mlp.2.bias", "norm.query_norm.scale")}
+                                                          "mlp.2.weight", "mlp.2.bias")}
     assert unused == (expected if model.has_unused_parameters else set())
     if fusion == "deep" and arch == "double":  # query rows of the pre-only text qkv get zero gradient
         d = model.cfg.hidden
