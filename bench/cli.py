@@ -77,7 +77,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bench.tables import rows_from_results, to_markdown
 
     spec = registry.load_suite(args.suite, args.suites_dir)
-    opts = RunOptions(suite=spec, system=args.system, seed=args.seed, scale=args.scale, limit=args.limit,
+    opts = RunOptions(suite=spec, system=args.system, system_args=registry.parse_system_args(args.system_arg),
+                      seed=args.seed, scale=args.scale, limit=args.limit,
                       out=Path(args.out), testsets_dir=args.testsets, cache_dir=args.cache,
                       metrics=args.metrics.split(",") if args.metrics else None, progress=not args.no_progress)
     report = run(opts)
@@ -136,7 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("run", help="generate, score and write results.json for one system")
     sp.add_argument("suite", help="suite name or path to its YAML")
-    sp.add_argument("--system", required=True)
+    sp.add_argument("--system", required=True,
+                    help="catalog name, or name:<arg> (e.g. voice:flite-slt, unison:/path/ckpt.safetensors)")
+    sp.add_argument("--system-arg", action="append", default=None, metavar="KEY=VALUE",
+                    help="keyword argument for the system's factory (repeatable), e.g. ckpt=/path/ckpt.safetensors")
     sp.add_argument("--limit", type=int, default=None, help="only the first N items (smoke runs)")
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--scale", default="mini", choices=["mini", "paper"])

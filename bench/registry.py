@@ -94,6 +94,38 @@ METRICS = CatalogRegistry("metric", "bench.metrics.catalog", "METRICS")
 EXTRACTORS = CatalogRegistry("extractor", "bench.extractors.catalog", "EXTRACTORS")
 
 
+def create_system(spec: str, args: Mapping[str, str] | None = None) -> Any:
+    """A system from ``name`` or ``name:<arg>``, plus keyword arguments (``--system-arg k=v``).
+
+    ``name`` must be in the systems catalog. ``name:<arg>`` (e.g. ``voice:flite-slt``,
+    ``unison:/ckpts/d24.safetensors``) passes ``<arg>`` as the factory's first positional argument,
+    unless the whole string is itself a catalog name."""
+    args = dict(args or {})
+    entries = SYSTEMS.entries()
+    name, arg = spec, None
+    if spec not in entries and ":" in spec:
+        name, _, arg = spec.partition(":")
+        if not arg:
+            raise RegistryError(f"system {spec!r}: nothing after ':'; use {name}:<argument>")
+    factory = SYSTEMS.factory(name)
+    try:
+        return factory(arg, **args) if arg is not None else factory(**args)
+    except TypeError as e:  # a factory that takes no such argument
+        given = ([repr(arg)] if arg is not None else []) + [f"{k}={v!r}" for k, v in args.items()]
+        raise RegistryError(f"system {name!r} does not accept the arguments {', '.join(given)} ({e})") from e
+
+
+def parse_system_args(pairs: list[str] | None) -> dict[str, str]:
+    """``["ckpt=/a.safetensors", "steps=10"]`` -> dict; values stay strings (systems convert)."""
+    out: dict[str, str] = {}
+    for p in pairs or []:
+        key, eq, value = p.partition("=")
+        if not eq or not key.strip():
+            raise RegistryError(f"--system-arg {p!r} must look like key=value (e.g. ckpt=/path/model.safetensors)")
+        out[key.strip()] = value
+    return out
+
+
 def suite_dirs(extra: list[str | Path] | None = None) -> list[Path]:
     """Where suite YAML files are looked for: explicit folders, $UNISON_BENCH_SUITES, the suites package."""
     dirs: list[Path] = [Path(p) for p in (extra or [])]

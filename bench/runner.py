@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ class RunOptions:
     suite: str | Path | SuiteSpec
     system: str
     seed: int = 0
+    system_args: dict[str, str] = field(default_factory=dict)  # --system-arg key=value
     scale: str = "mini"
     limit: int | None = None
     out: Path = Path("runs")
@@ -126,8 +128,10 @@ class GenerationStore:
     def save(self, item_id: str, sig: str, g: Generated, system: str) -> None:
         atomic_write_bytes(self.wav(item_id), float_wav_bytes(g))
         # the sidecar goes last: its presence with a matching signature means the wav is complete
-        atomic_write_text(self._sidecar(item_id), canonical_json(
-            {"signature": sig, "system": system, "sample_rate": int(g.sample_rate)}) + "\n")
+        side = {"signature": sig, "system": system, "sample_rate": int(g.sample_rate)}
+        if getattr(g, "info", None):
+            side["info"] = g.info
+        atomic_write_text(self._sidecar(item_id), canonical_json(side) + "\n")
         self._failed(item_id).unlink(missing_ok=True)
 
     def save_failure(self, item_id: str, sig: str, error: str) -> None:
@@ -142,6 +146,19 @@ def _check_generated(g: Any) -> None:
     w = np.asarray(g.wave)
     if w.ndim not in (1, 2):
         raise ValueError(f"system returned a wave of shape {w.shape}; expected (samples,)")
+
+
+def system_unavailable(system: System) -> str | None:
+    """The reason a system cannot run here (its optional ``available() -> str | None``, as
+    extractors have), without the leading "unavailable:" the cells add themselves."""
+    fn = getattr(system, "available", None)
+    if not callable(fn):
+        return None
+    try:
+        reason = fn()
+    except MissingWeightsError as e:
+        reason = _one_line(e)
+    return None if reason is None else str(reason).removeprefix("unavailable:").strip()
 
 
 def _one_line(e: BaseException) -> str:
@@ -370,7 +387,9 @@ def resolve_spec(suite: str | Path | SuiteSpec) -> SuiteSpec:
 
 
 def run_dir(opts: RunOptions, spec: SuiteSpec) -> Path:
-    return Path(opts.out) / spec.name / opts.system / str(opts.seed)
+    # "unison:/ckpts/a.safetensors" must stay one folder: path separators become "_"
+    folder = re.sub(r"[\\/\s]+", "_", opts.system).strip("_") or "system"
+    return Path(opts.out) / spec.name / folder / str(opts.seed)
 
 
 def run(opts: RunOptions) -> RunReport:
@@ -378,9 +397,9 @@ def run(opts: RunOptions) -> RunReport:
     timings: dict[str, float] = {}
     spec = resolve_spec(opts.suite)
     metric_keys = list(opts.metrics or spec.metrics)
-    system: System = registry.SYSTEMS.create(opts.system)  # fail early on an unknown name
+    system: System = registry.create_system(opts.system, opts.system_args)  # fail early on an unknown name
     if hasattr(system, "configure"):
-        system.configure(generation=spec.generation, seed=opts.seed)
+        system.configure(generation=spec.generation, seed=opts.seed, suite=spec.name)
     metrics: dict[str, Any] = {}
     for key in metric_keys:  # resolve every metric before any work, so a typo costs nothing
         try:
@@ -402,7 +421,12 @@ def run(opts: RunOptions) -> RunReport:
 
     t0 = time.perf_counter()
     mine = [it for i, it in enumerate(items) if i % world == rank]
-    n_generated, gen_errors = generate_all(system, mine, sigs, testset, store, opts.progress)
+    sys_reason = system_unavailable(system)
+    if sys_reason is None:
+        n_generated, gen_errors = generate_all(system, mine, sigs, testset, store, opts.progress)
+    else:  # like an extractor without weights: every cell says why, nothing is generated
+        log.warning("system %s unavailable: %s", opts.system, sys_reason)
+        n_generated, gen_errors = 0, {it.id: f"unavailable: {sys_reason}" for it in items}
     timings["generate"] = time.perf_counter() - t0
     if rank != 0:
         log.info("rank %d/%d generated its share (%d items); rank 0 scores", rank, world, len(mine))
@@ -439,6 +463,8 @@ def run(opts: RunOptions) -> RunReport:
             continue
         needs = dict(getattr(metric, "needs", {}) or {})
         try:
+            if sys_reason is not None:
+                raise Unavailable(f"system {opts.system}: {sys_reason}")
             feats = {role: stage.features(ext, role) for role, ext in needs.items()}
         except Unavailable as e:
             cells[key] = metric_cell(metric.describe(), n=len(items),
@@ -470,7 +496,8 @@ def run(opts: RunOptions) -> RunReport:
         "suite": {"name": spec.name, "version": spec.version, "scale": opts.scale, "testset_hash": testset.hash,
                   "n_items": len(items), "n_items_total": len(testset.items), "limit": opts.limit,
                   "generation": asdict(spec.generation)},
-        "system": {"name": opts.system, "signature": system.signature()},
+        "system": {"name": opts.system, "signature": system.signature(),
+                   **({"args": dict(opts.system_args)} if opts.system_args else {})},
         "seed": opts.seed,
         "created": now_iso(),
         "packages": package_versions(),

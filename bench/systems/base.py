@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,8 @@ class Generated:
 
     wave: np.ndarray  # (samples,)
     sample_rate: int
+    info: dict[str, Any] = field(default_factory=dict)  # per-item notes (e.g. what was retrieved, why a
+    # baseline left the source unchanged); stored in the item's generation sidecar
 
 
 class System(ABC):
