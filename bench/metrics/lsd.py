@@ -8,6 +8,10 @@ spectrogram S; the two waves are cropped to the shorter one; then
 
 i.e. log10 of the power ratio, without the ×10 of dB. We pin center padding explicitly to
 "constant" (zeros; librosa ≥ 0.10's default) and compute in float64.
+
+One explicit deviation (version 2): a bin where BOTH magnitudes are exactly zero (digital
+silence, e.g. a zero-padded clip compared with itself) counts as a ratio of 1. The literal
+formula gives log10(1e-12)² = 144 there, so identical signals would not score 0.
 """
 from __future__ import annotations
 
@@ -47,7 +51,9 @@ def lsd(est: np.ndarray, ref: np.ndarray, sr: int) -> float:
     finite(est[:n].astype(np.float64), "estimate wave")
     finite(ref[:n].astype(np.float64), "reference wave")
     s_est, s_ref = magnitude(est[:n], sr), magnitude(ref[:n], sr)
-    log_ratio = np.log10(s_ref ** 2 / (s_est + EPS) ** 2 + EPS)  # (freq, frames)
+    ratio = s_ref ** 2 / (s_est + EPS) ** 2
+    ratio[(s_ref == 0) & (s_est == 0)] = 1.0  # 0/0 in digital silence: identical, not -12 decades
+    log_ratio = np.log10(ratio + EPS)  # (freq, frames)
     per_frame = np.sqrt(np.mean(log_ratio ** 2, axis=0))  # (frames,)
     return float(finite(np.asarray(per_frame.mean()), "LSD"))
 
@@ -56,7 +62,7 @@ class LSD(Metric):
     """Per-item LSD of the generated audio against the item's target; mean over items."""
 
     name = "lsd"
-    version = "1"
+    version = "2"  # 2: bins silent in both signals count as equal (see module docstring)
     higher_is_better = False
 
     def __init__(self, sample_rate: int = 16000, variant: str = "ssr-eval", paper_protocol: bool = True):
@@ -86,7 +92,7 @@ class LSD(Metric):
                 continue
             length_gap.append(abs(len(g) - len(r)) / self.sample_rate)
             per_item.append(lsd(g, r, self.sample_rate))
-        extra = {"sample_rate": self.sample_rate, "pad_mode": PAD_MODE,
+        extra = {"sample_rate": self.sample_rate, "pad_mode": PAD_MODE, "silent_bins": "0/0 counts as ratio 1",
                  "max_length_gap_s": max(length_gap) if length_gap else None}
         return mean_result(per_item, not_applicable, extra, what=self.key)
 

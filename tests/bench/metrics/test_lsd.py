@@ -73,3 +73,16 @@ def test_lsd_metric_per_item():
     assert res.per_item[1] is None and res.per_item[3] is None
     assert res.extra["not_applicable"] == [3] and res.extra["n_failed"] == 1
     assert res.value == pytest.approx(math.log10(4.0), rel=1e-6) and res.n == 2
+
+
+def test_identical_zero_padded_signals_score_zero():
+    """Digital silence in both signals is equality (version 2 rule), not 144 per bin."""
+    import numpy as np
+
+    from bench.metrics.lsd import lsd
+
+    rng = np.random.default_rng(0)
+    wave = np.concatenate([rng.standard_normal(8000) * 0.1, np.zeros(8000)])
+    assert lsd(wave, wave, 16000) < 1e-9  # only the formula's own +1e-12 remains
+    # A silent estimate against a non-silent reference is still heavily penalised.
+    assert lsd(np.zeros_like(wave), wave, 16000) > 5.0
