@@ -1,0 +1,124 @@
+"""A UNISON checkpoint (any config) as a bench system.
+
+Checkpoint: ``--system unison:<path>``, ``--system unison --system-arg ckpt=<path>``, or the
+environment variable UNISON_CHECKPOINT (what .github/workflows/gpu-regress.yml sets). It is loaded
+once, lazily, through unison.pipeline.UnisonPipeline. item.task is a unison task-table name (t2a,
+tts, zs_tts, t2as, timed, edit_*, sis_*) and the instruction is the text prompt; editing tasks get
+item.source, zero-shot TTS item.reference. Each item's noise seed is
+unison.sampler.item_seed(suite, item.id, run seed), so outputs ignore batch size and order.
+Sampler steps / cfg: ``--system-arg steps= / cfg=`` first, then the suite's ``generation`` block,
+then the checkpoint's own sample config; the values used are in ``signature()`` with the
+checkpoint sha256 and its recorded config. Other ``key.sub=value`` system arguments are config
+overrides for the pipeline (e.g. ``llm.path=/models/qwen``, ``llm.cache_dir=...``).
+"""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from bench.item import Item
+from bench.systems._audio import n_samples, pad_or_crop
+from bench.systems.base import Generated, System
+from bench.systems.seeding import SEED_RULE, SeededRun
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_ENV = "UNISON_CHECKPOINT"
+FIT_RULE = "pipeline output (whole latent frames) cropped / zero-padded at the end to round(item.seconds * sr)"
+
+
+class UnisonSystem(SeededRun, System):
+    name = "unison"
+    batch_size = 8
+
+    def __init__(self, ckpt: str | None = None, device: str | None = None, dtype: str = "float32",
+                 steps: int | str | None = None, cfg: float | str | None = None, solver: str | None = None,
+                 **overrides: str):
+        from unison.checkpoint import read_metadata
+
+        path = ckpt or os.environ.get(CHECKPOINT_ENV)
+        if not path:
+            raise ValueError(f"system 'unison' needs a checkpoint: --system unison:<path>, --system-arg ckpt=<path> "
+                             f"or the environment variable {CHECKPOINT_ENV}")
+        self.ckpt = Path(path).expanduser()
+        self.meta = read_metadata(self.ckpt)  # a missing or foreign file fails here, before any test set is built
+        bad = [k for k in overrides if "." not in k]
+        if bad:
+            raise ValueError(f"system 'unison': unknown arguments {bad}; known: ckpt, device, dtype, steps, cfg, solver, "
+                             "and config overrides written as section.key=value")
+        self.overrides = dict(overrides)
+        self.device, self.dtype = device, dtype
+        self.steps_arg = int(steps) if steps is not None else None
+        self.cfg_arg = float(cfg) if cfg is not None else None
+        self.solver = solver
+        self._pipe = None
+        self._sig: dict[str, Any] | None = None
+
+    # -- settings
+    def sampler(self) -> dict[str, Any]:
+        sample = self.meta["config"].get("sample", {})
+        steps = self.steps_arg or self.suite_setting("steps") or sample.get("steps")
+        cfg = self.cfg_arg if self.cfg_arg is not None else self.suite_setting("cfg")
+        cfg = sample.get("cfg_scale") if cfg is None else cfg
+        return {"steps": int(steps), "cfg_scale": float(cfg), "solver": self.solver or sample.get("solver"),
+                "cfg_formula": sample.get("cfg_formula")}
+
+    def configure(self, generation: Any = None, seed: int = 0, suite: str = "", **kw: Any) -> None:
+        super().configure(generation=generation, seed=seed, suite=suite, **kw)
+        self._sig = None  # the sampler settings may have changed
+
+    def signature(self) -> dict[str, Any]:
+        if self._sig is None:  # the runner asks once per item: compute the checksum once
+            from unison.weights import sha256_file
+
+            self._sig = {"system": "unison", "version": "1", "checkpoint": str(self.ckpt),
+                         "checkpoint_sha256": sha256_file(self.ckpt), "step": self.meta.get("step"),
+                         "git": self.meta.get("git"), "config": self.meta.get("config"), "overrides": self.overrides,
+                         "sampler": self.sampler(), "dtype": self.dtype, "seed_rule": SEED_RULE, "fit": FIT_RULE}
+        return self._sig
+
+    # -- generation
+    def pipeline(self):
+        if self._pipe is None:
+            import torch
+
+            from unison.pipeline import UnisonPipeline
+
+            device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
+            dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[self.dtype]
+            overrides = [f"{k}={v}" for k, v in self.overrides.items()]
+            self._pipe = UnisonPipeline.from_checkpoint(self.ckpt, overrides, device=device, dtype=dtype)
+        return self._pipe
+
+    def generate(self, items: list[Item], root: Path) -> list[Generated]:
+        from unison.tasks import ZERO_SHOT, get_task
+
+        pipe, st = self.pipeline(), self.sampler()
+        kw = {"steps": st["steps"], "cfg_scale": st["cfg_scale"], "solver": st["solver"]}
+        sr = pipe.sample_rate
+        out: dict[str, Generated] = {}
+        groups: dict[tuple[str, float], list[Item]] = {}
+        for it in items:
+            spec = get_task(it.task)  # an unknown task fails here with the list of valid ones
+            if spec.m == ZERO_SHOT:
+                if it.reference is None:
+                    raise ValueError(f"item {it.id!r} ({it.task}) has no reference speaker clip")
+                wave, _ = pipe.generate(spec.name, it.instruction, it.seconds, reference=Path(root) / it.reference,
+                                        seed=self.seed_for(it), **kw)
+                out[it.id] = Generated(pad_or_crop(wave, n_samples(it.seconds, sr)), sr)
+            else:
+                groups.setdefault((spec.name, float(it.seconds)), []).append(it)
+        for (task, seconds), group in groups.items():  # one sampling call per task and length
+            sources = None
+            if get_task(task).needs_source:
+                missing = [it.id for it in group if it.source is None]
+                if missing:
+                    raise ValueError(f"editing items without item.source: {missing}")
+                sources = [Path(root) / it.source for it in group]
+            waves = pipe.generate_batch(task, [it.instruction for it in group], seconds,
+                                        [self.seed_for(it) for it in group], sources=sources, **kw)
+            for it, wave in zip(group, waves):
+                out[it.id] = Generated(pad_or_crop(wave, n_samples(seconds, sr)), sr)
+        return [out[it.id] for it in items]
