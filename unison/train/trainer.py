@@ -183,7 +183,7 @@ class Trainer:
         self.model.train()
         loss = self.compute_loss(batch)
         mean_loss = float(D.all_reduce_mean(loss.detach()))
-        if D.any_rank(not math.isfinite(float(loss))):
+        if D.any_rank(not math.isfinite(float(loss.detach()))):
             raise NonFiniteLossError(step + 1, batch.task, [list(i) for i in batch.ids], "loss", mean_loss)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
