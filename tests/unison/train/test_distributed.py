@@ -1,0 +1,34 @@
+"""torchrun with 2 CPU processes (gloo): DDP keeps both ranks' parameters identical."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+WORKER = Path(__file__).with_name("ddp_worker.py")
+
+
+def _torchrun(tmp_path: Path, parallel: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+           str(WORKER), str(tmp_path), parallel]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+
+
+def test_ddp_two_cpu_processes_keep_parameters_equal(tmp_path):
+    proc = _torchrun(tmp_path, "ddp")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    r0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
+    r1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
+    assert r0["world"] == r1["world"] == 2
+    p0, p1 = r0["params"], r1["params"]
+    assert set(p0) == set(p1)
+    assert all(torch.equal(p0[k], p1[k]) for k in p0)  # identical after 4 all-reduced steps
+    assert any(not torch.equal(p0[k], r0["initial"][k]) for k in p0)  # and they did train
+    assert r0["losses"] == r1["losses"]  # the logged loss is the rank mean
+    ck = tmp_path / "run" / "step_00000004"
+    assert (ck / "rng_rank0.pt").is_file() and (ck / "rng_rank1.pt").is_file()
+    g0 = torch.load(ck / "rng_rank0.pt", weights_only=True)["train_gen"]
+    g1 = torch.load(ck / "rng_rank1.pt", weights_only=True)["train_gen"]
+    assert not torch.equal(g0, g1)  # each rank draws its own t / noise
