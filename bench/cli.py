@@ -113,6 +113,12 @@ def cmd_perf(args: argparse.Namespace) -> int:
     return run_perf(args)
 
 
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from bench.leaderboard import run as run_leaderboard
+
+    return run_leaderboard(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="unison-bench", description="UNISON benchmark harness")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress (INFO)")
@@ -158,6 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--no-subsets", action="store_true", help="overall rows only")
     sp.add_argument("-o", "--output", default=None)
     sp.set_defaults(func=cmd_table)
+
+    sp = sub.add_parser("leaderboard", help="published paper tables with measured rows beside them (md + csv)")
+    from bench.leaderboard import add_arguments as leaderboard_arguments
+
+    leaderboard_arguments(sp)
+    sp.set_defaults(func=cmd_leaderboard)
 
     sp = sub.add_parser("perf", help="time a cold and a warm run of a suite (cache speed-up, clips/s per extractor)")
     from bench.perf import add_arguments as perf_arguments

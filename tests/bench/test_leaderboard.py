@@ -1,0 +1,97 @@
+import csv
+import io
+import json
+
+import pytest
+
+from bench.cli import main
+from bench.leaderboard import LeaderboardError, build_tables, to_csv, to_markdown, write_leaderboards
+
+
+def _cell(name, variant, value, paper, unavailable=None, n=12, ci=(0.1, 0.3), hib=False):
+    return {"name": name, "variant": variant, "version": "1", "higher_is_better": hib, "paper_protocol": paper,
+            "value": None if unavailable else value, "n": n, "n_failed": 0,
+            "ci95": None if unavailable else list(ci), "unavailable": unavailable, "extra": {}}
+
+
+def _results(tmp_path, suite, system, metrics, subsets=None, seed=0, folder=None):
+    res = {"schema": 1, "harness": {"name": "unison-bench", "version": "0", "git": None},
+           "suite": {"name": suite, "version": "1", "scale": "mini", "testset_hash": "0" * 64, "n_items": 12},
+           "system": {"name": system, "signature": {}}, "seed": seed, "created": "2025-01-02T03:04:05+00:00",
+           "packages": {}, "weights": {}, "metrics": metrics, "subsets": subsets or {}}
+    p = tmp_path / (folder or f"{suite}-{system}-{seed}") / "results.json"
+    p.parent.mkdir(parents=True)
+    p.write_text(json.dumps(res))
+    return p
+
+
+def _rows(text):
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_measured_rows_merge_beside_published_and_offline_variants_get_own_columns(tmp_path):
+    wer_paper = "wer@whisper-large-v3-seedtts"
+    missing = "whisper-large-v3: weights not found (set UNISON_WEIGHTS_DIR)"
+    subsets = {"tts-en": {wer_paper: _cell("wer", "whisper-large-v3-seedtts", None, True, unavailable=missing),
+                          "wer@faster-whisper-base-seedtts": _cell("wer", "faster-whisper-base-seedtts", 0.0712, False)},
+               "zs-en": {"wer@faster-whisper-base-seedtts": _cell("wer", "faster-whisper-base-seedtts", 0.2, False),
+                         "sim@resemblyzer": _cell("sim", "resemblyzer", 0.81, False, hib=True)}}
+    metrics = {wer_paper: _cell("wer", "whisper-large-v3-seedtts", None, True, unavailable=missing),
+               "wer@faster-whisper-base-seedtts": _cell("wer", "faster-whisper-base-seedtts", 0.1, False),
+               "sim@resemblyzer": _cell("sim", "resemblyzer", 0.8, False, hib=True)}
+    p = _results(tmp_path, "seedtts", "voices-gender", metrics, subsets)
+    t = build_tables([p])["tts_seedtts"]
+    headers = [c.header for c in t.columns]
+    assert headers[:4] == ["ZS WER", "ZS CER", "Pure WER", "Pure CER"]  # the paper's, first
+    assert "Pure WER [wer@faster-whisper-base-seedtts]" in headers and "sim@resemblyzer" in headers
+    rows = _rows(to_csv(t))
+    pub = [r for r in rows if r["source"] == "published"]
+    assert len(pub) == 24 and any(r["system"] == "MaskGCT" and r["value"] == "2.62" for r in pub)
+    mine = {r["metric"]: r for r in rows if r["source"] == "measured here"}
+    # the paper column holds no offline number: the paper-protocol cell was unavailable
+    assert mine["Pure WER"]["value"] == "" and mine["Pure WER"]["unavailable"] == missing
+    assert mine["Pure WER"]["protocol"] == wer_paper
+    off = mine["Pure WER [wer@faster-whisper-base-seedtts]"]
+    assert off["value"] == "0.0712" and off["ci95_lo"] == "0.1" and off["n"] == "12" and off["date"] == "2025-01-02"
+    assert mine["ZS WER [wer@faster-whisper-base-seedtts]"]["value"] == "0.2"
+    md = to_markdown(t)
+    line = next(x for x in md.splitlines() if x.startswith("| measured here"))
+    assert f"unavailable: {missing}" in line and "0.0712 [0.1, 0.3] n=12" in line
+    assert "| published | MaskGCT |" in md
+
+
+def test_offline_value_never_lands_in_a_paper_column_even_under_the_papers_key(tmp_path):
+    # a results file whose cell carries the paper key but is NOT marked paper-protocol
+    fd = "fd@panns-cnn14-16k"
+    metrics = {fd: _cell("fd", "panns-cnn14-16k", 12.5, False), "fd@yamnet-16k": _cell("fd", "yamnet-16k", 3.25, False),
+               "fad@vggish": _cell("fad", "vggish", 2.5, True)}
+    p = _results(tmp_path, "audiocaps_t2a", "retrieval", metrics)
+    t = build_tables([p])["t2a_audiocaps"]
+    mine = {r["metric"]: r for r in _rows(to_csv(t)) if r["source"] == "measured here"}
+    assert mine["FD"]["value"] == "" and "not marked paper-protocol" in mine["FD"]["unavailable"]
+    assert mine["FD [fd@panns-cnn14-16k]"]["value"] == "12.5" and mine["FD [fd@yamnet-16k]"]["value"] == "3.25"
+    assert mine["FAD"]["value"] == "2.5"  # a genuine paper-protocol cell does fill its column
+    assert "not measured in this run: kl@panns-cnn14-16k" in mine["KL"]["unavailable"]
+
+
+def test_row_subsets_and_written_files(tmp_path):
+    lsd = _cell("lsd", "ssr-eval", 1.5, True)
+    subsets = {s: {"lsd@ssr-eval": dict(lsd, value=v)} for s, v in (("add", 1.1), ("remove", 0.5), ("replace", 2.0))}
+    p1 = _results(tmp_path, "editing", "dsp-edit", {"lsd@ssr-eval": lsd}, subsets)
+    p2 = _results(tmp_path, "editing", "oracle", {"lsd@ssr-eval": dict(lsd, value=0.0)}, {}, folder="o")
+    out = tmp_path / "gen"
+    assert main(["leaderboard", str(p1), str(p2), "--out", str(out)]) == 0
+    rows = _rows((out / "editing.csv").read_text())
+    dsp = {r["subset"]: r["value"] for r in rows if r["system"] == "dsp-edit" and r["metric"] == "LSD"}
+    assert dsp == {"add": "1.1", "remove": "0.5", "replace": "2", "overall": "1.5"}
+    oracle_remove = next(r for r in rows if r["system"] == "oracle" and r["subset"] == "remove" and r["metric"] == "LSD")
+    assert oracle_remove["value"] == "" and "subset remove" in oracle_remove["unavailable"]
+    md = (out / "editing.md").read_text()
+    assert md.count("| measured here | dsp-edit |") == 4 and "| published | SDEdit |" in md
+
+
+def test_bad_inputs(tmp_path):
+    with pytest.raises(LeaderboardError, match="no such results"):
+        write_leaderboards([tmp_path / "nope"], tmp_path / "o")
+    (tmp_path / "empty").mkdir()
+    assert main(["leaderboard", str(tmp_path / "empty"), "--out", str(tmp_path / "o")]) == 2
