@@ -19,4 +19,6 @@ EXTRACTORS: dict[str, str] = {
     "faster-whisper-tiny-en": "bench.extractors.faster_whisper_base:build_tiny_en",
     "resemblyzer": "bench.extractors.resemblyzer_ext:build",
     "voice2gender": "bench.extractors.gender:build",
+    "laion-clap-music-speech-segments": "bench.extractors.segments:clap_music_speech_segments",
+    "yamnet-16k-segments": "bench.extractors.segments:yamnet_segments",
 }

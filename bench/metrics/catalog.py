@@ -36,4 +36,6 @@ METRICS: dict[str, str] = {
     "gender-acc@voice2gender": "bench.metrics.gender:gender_acc_voice2gender",
     "removal@yamnet-speech": "bench.metrics.removal:removal_yamnet_speech",
     "presence@yamnet": "bench.metrics.presence:presence_yamnet",
+    "clap-seg@laion-music-speech": "bench.metrics.segments:clap_seg_music_speech",
+    "presence-seg@yamnet": "bench.metrics.segments:presence_seg_yamnet",
 }
