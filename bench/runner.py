@@ -367,11 +367,15 @@ def score_cell(metric, key: str, items: list[Item], feats: dict[str, list], stat
                 return unavailable(f"error: metric returned {len(per)} per-item scores for {n} items")
             per = [None if v is None else float(v) for v in per]
             ok = [v for v in per if v is not None]
+            # Items the metric does not apply to (WER of a sound effect, SIM without a prompt) are
+            # neither counted in n nor as failures.
+            n_applicable = n - len(extra.get("not_applicable", []))
             if res.value is None:
                 return unavailable("error: no item could be scored" if not ok else "error: metric returned no value",
                                    extra)
             ci = res.ci95 if res.ci95 is not None else _bootstrap(ok)
-            return metric_cell(desc, value=res.value, n=n, n_failed=n - len(ok), ci95=ci, extra=extra), per
+            return metric_cell(desc, value=res.value, n=n_applicable, n_failed=n_applicable - len(ok), ci95=ci,
+                               extra=extra), per
         if res.value is None:
             return unavailable("error: metric returned no value", extra)
         return metric_cell(desc, value=res.value, n=n, n_failed=n_gen_failed, ci95=res.ci95, extra=extra), None

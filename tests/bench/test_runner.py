@@ -140,3 +140,25 @@ def test_weights_checksums_are_recorded(tmp_path, toys, monkeypatch):
     res = run(_opts(tmp_path, toys, system="toy_slow")).results
     assert res["weights"] == {"extractor:toy_rms.model.sha256": digest, "toy-ckpt": "cd" * 32}
     assert res["extractors"]["toy_rms"]["signature"]["model"]["sha256"] == digest
+
+
+def test_not_applicable_items_are_neither_counted_nor_failed():
+    """A WER cell over a mixed suite counts only the speech items; a sound effect is not a failure."""
+    from bench.item import Item
+    from bench.metrics.base import Metric
+    from bench.metrics.common import mean_result
+    from bench.runner import ItemStatus, score_cell
+
+    class SpeechOnly(Metric):
+        name, variant = "toy-wer", "toy"
+
+        def score(self, items, feats):
+            per = [None if it.text is None else (0.5 if it.id != "c" else None) for it in items]
+            return mean_result(per, [i for i, it in enumerate(items) if it.text is None], what=self.key)
+
+    items = [Item(id="a", task="tts", instruction="", seconds=1, seed=0, text="hi"),
+             Item(id="b", task="t2a", instruction="", seconds=1, seed=0),
+             Item(id="c", task="tts", instruction="", seconds=1, seed=0, text="yo")]
+    cell, per = score_cell(SpeechOnly(), "toy-wer@toy", items, {}, {it.id: ItemStatus() for it in items})
+    assert cell["n"] == 2 and cell["n_failed"] == 1 and cell["value"] == 0.5
+    assert per == [0.5, None, None]
