@@ -128,6 +128,8 @@ def cell_for(results: dict[str, Any], col: Column, row_subset: str | None) -> tu
     subset = row_subset if row_subset is not None else col.subset
     cells = results.get("metrics", {}) if subset is None else results.get("subsets", {}).get(subset, {})
     cell = cells.get(col.key)
+    if cell is None and col.paper and col.key.endswith("@unspecified"):
+        return None, "the paper names no model for this metric; see its [name@variant] column"
     if cell is None:
         where = f" (subset {subset})" if subset else ""
         return None, f"not measured in this run: {col.key}{where}"
@@ -141,11 +143,17 @@ def fmt(x: float | None) -> str:
     return "" if x is None else f"{x:.4g}"
 
 
+def short_reason(reason: str, limit: int = 120) -> str:
+    """The first sentence of a reason (the Markdown table stays readable; the CSV keeps it whole)."""
+    first = reason.split(". ")[0].strip()
+    return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
 def cell_text(cell: dict[str, Any] | None, why: str | None, paper: bool = True) -> str:
     if cell is None:  # a paper column always says why it is empty; a measured-only column just is
-        return f"unavailable: {why}" if paper or not why.startswith("not measured") else "—"
+        return f"unavailable: {short_reason(why)}" if paper or not why.startswith("not measured") else "—"
     if cell.get("unavailable") or cell.get("value") is None:
-        return f"unavailable: {cell.get('unavailable') or 'no value'}"
+        return f"unavailable: {short_reason(cell.get('unavailable') or 'no value')}"
     ci = cell.get("ci95")
     ci_txt = f" [{fmt(ci[0])}, {fmt(ci[1])}]" if ci and ci[0] is not None else ""
     return f"{fmt(cell['value'])}{ci_txt} n={cell.get('n', '')}"

@@ -95,3 +95,14 @@ def test_bad_inputs(tmp_path):
         write_leaderboards([tmp_path / "nope"], tmp_path / "o")
     (tmp_path / "empty").mkdir()
     assert main(["leaderboard", str(tmp_path / "empty"), "--out", str(tmp_path / "o")]) == 2
+
+
+def test_unspecified_paper_protocol_points_to_the_pinned_variant(tmp_path):
+    removal = _cell("removal", "yamnet-speech", 0.9, False, hib=True)
+    p = _results(tmp_path, "speech_in_scene", "dsp-edit", {"removal@yamnet-speech": removal},
+                 {"delete": {"removal@yamnet-speech": removal}})
+    t = build_tables([p])["speech_in_scene"]
+    rows = [r for r in _rows(to_csv(t)) if r["source"] == "measured here" and r["subset"] == "delete"]
+    paper = next(r for r in rows if r["metric"] == "Removal")
+    assert paper["value"] == "" and "names no model" in paper["unavailable"]
+    assert next(r for r in rows if r["metric"] == "Removal [removal@yamnet-speech]")["value"] == "0.9"
