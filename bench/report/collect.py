@@ -1,0 +1,167 @@
+"""Gather what a report shows: the results under a runs folder, grouped by suite, with the test set
+each was scored on (for source / reference / target audio and the items' prompts).
+
+A runs folder is what ``unison-bench run --out <runs>`` writes: ``<runs>/<suite>/<system>/<seed>/``
+with results.json, samples.jsonl and audio/<id>.wav. Test sets are found by their content hash
+(results.json's ``suite.testset_hash``) under the test-set folder, never by path, so a report on
+another machine finds its own copy of the same test set.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.item import Item
+from bench.results import load_results
+from bench.testset import INFO, TestSet, default_testsets_dir
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Run:
+    """One results.json (suite x system x seed) and the per-item rows beside it."""
+
+    dir: Path
+    results: dict[str, Any]
+    samples: dict[str, dict[str, Any]]  # item id -> samples.jsonl row
+
+    @property
+    def system(self) -> str:
+        return str(self.results["system"]["name"])
+
+    @property
+    def seed(self) -> int:
+        return int(self.results["seed"])
+
+    @property
+    def label(self) -> str:
+        return self.system if self.seed == 0 else f"{self.system} (seed {self.seed})"
+
+    def audio(self, item_id: str) -> Path:
+        return self.dir / "audio" / f"{item_id}.wav"
+
+
+@dataclass
+class SuiteRuns:
+    name: str
+    version: str
+    scale: str
+    testset_hash: str
+    runs: list[Run] = field(default_factory=list)
+    testset: TestSet | None = None
+    testset_missing: str | None = None  # why the test set's audio cannot be shown
+
+    @property
+    def metric_keys(self) -> list[str]:
+        """Metric keys in first-seen order over the runs (suite order, as the runner writes them)."""
+        keys: dict[str, None] = {}
+        for r in self.runs:
+            keys.update(dict.fromkeys(r.results["metrics"]))
+        return list(keys)
+
+    @property
+    def subsets(self) -> list[str]:
+        names: dict[str, None] = {}
+        for r in self.runs:
+            names.update(dict.fromkeys(sorted(r.results.get("subsets") or {})))
+        return list(names)
+
+    def items(self) -> list[Item]:
+        """The scored items (the union over runs, in test-set order)."""
+        scored = {i for r in self.runs for i in r.samples}
+        if self.testset is not None:
+            return [it for it in self.testset.items if it.id in scored]
+        return []
+
+
+def _read_samples(path: Path) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    if not path.is_file():
+        return out
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            out[str(row["id"])] = row
+    return out
+
+
+def find_runs(runs_dir: str | Path) -> list[Run]:
+    """Every results.json below ``runs_dir`` (hidden folders such as .cache skipped), sorted."""
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        raise FileNotFoundError(f"runs folder {runs_dir} does not exist; write one with `unison-bench run --out`")
+    runs = []
+    for p in sorted(runs_dir.rglob("results.json")):
+        if any(part.startswith(".") for part in p.relative_to(runs_dir).parts):
+            continue
+        try:
+            results = load_results(p)
+        except ValueError as e:
+            log.warning("skipping %s: %s", p, e)
+            continue
+        runs.append(Run(dir=p.parent, results=results, samples=_read_samples(p.parent / "samples.jsonl")))
+    return runs
+
+
+def find_testset(name: str, digest: str, testsets_dir: Path) -> TestSet | None:
+    """The built test set of suite ``name`` whose content hash is ``digest``, if present."""
+    suite_dir = testsets_dir / name
+    if not suite_dir.is_dir():
+        return None
+    for info_path in sorted(suite_dir.glob(f"*/{INFO}")):
+        try:
+            info = json.loads(info_path.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        if info.get("hash") == digest:
+            return TestSet.load(info_path.parent)
+    return None
+
+
+def _system_order(run: Run) -> tuple[int, str, int]:
+    # the oracle (the ceiling) first, then systems by name
+    return (0 if run.system == "oracle" else 1, run.system, run.seed)
+
+
+def group_by_suite(runs: list[Run], testsets_dir: str | Path | None = None) -> list[SuiteRuns]:
+    """Runs grouped per (suite, version, scale, test-set hash); test sets located by hash."""
+    base = Path(testsets_dir) if testsets_dir is not None else default_testsets_dir()
+    groups: dict[tuple[str, str, str, str], SuiteRuns] = {}
+    for r in runs:
+        s = r.results["suite"]
+        key = (str(s["name"]), str(s.get("version", "")), str(s.get("scale", "")), str(s.get("testset_hash", "")))
+        if key not in groups:
+            groups[key] = SuiteRuns(name=key[0], version=key[1], scale=key[2], testset_hash=key[3])
+        groups[key].runs.append(r)
+    out = []
+    for key in sorted(groups):
+        g = groups[key]
+        g.runs.sort(key=_system_order)
+        g.testset = find_testset(g.name, g.testset_hash, base)
+        if g.testset is None:
+            g.testset_missing = (f"test set {g.name} (hash {g.testset_hash[:16]}) not found under {base}; "
+                                 "rebuild it with `unison-bench build` or pass --testsets")
+        out.append(g)
+    return out
+
+
+def pick_items(suite: SuiteRuns, per_suite: int) -> list[Item]:
+    """Up to ``per_suite`` items to show with audio: round robin over subsets (so editing shows an
+    add, a remove and a replace item), in test-set order within a subset."""
+    items = suite.items()
+    if per_suite <= 0 or not items:
+        return []
+    by_subset: dict[str | None, list[Item]] = {}
+    for it in items:
+        by_subset.setdefault(it.subset, []).append(it)
+    picked: list[Item] = []
+    queues = [list(v) for v in by_subset.values()]
+    while len(picked) < per_suite and any(queues):
+        for q in queues:
+            if q and len(picked) < per_suite:
+                picked.append(q.pop(0))
+    return picked
