@@ -30,11 +30,10 @@ from torch import nn
 
 from bench.extractors.base import Extractor
 from bench.extractors.weights_common import (
+    ResolvedWeights,
     load_strict,
     pad_to_min_samples,
     torch_load_weights_only,
-    unavailable_reason,
-    weights_sha256,
 )
 from unison.weights import WeightSpec, resolve
 
@@ -120,22 +119,17 @@ def load_cnn14(path: Path) -> Cnn14:
     return net.eval()
 
 
-class PannsCnn14Extractor(Extractor):
+class PannsCnn14Extractor(ResolvedWeights, Extractor):
+    spec = WEIGHTS
     name = "panns-cnn14-16k"
     sample_rate = SAMPLE_RATE
     batch_size = 8
 
-    def __init__(self, weights: str | Path | None = None):
-        self.weights = weights
-
-    def available(self) -> str | None:
-        return unavailable_reason(WEIGHTS, self.weights)
 
     def signature(self) -> dict[str, Any]:
         return {
             "model": "PANNs Cnn14_16k",
-            "weights_file": WEIGHTS.filename,
-            "weights_sha256": weights_sha256(WEIGHTS, self.weights),
+            **self.weights_signature(),
             "sample_rate": SAMPLE_RATE,
             "front_end": {"window": WINDOW, "hop": HOP, "n_mels": N_MELS, "fmin": FMIN, "fmax": FMAX,
                           "impl": "torchlibrosa"},

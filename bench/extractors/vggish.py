@@ -30,11 +30,10 @@ from torch import nn
 
 from bench.extractors.base import Extractor
 from bench.extractors.weights_common import (
+    ResolvedWeights,
     load_strict,
     pad_to_min_samples,
     torch_load_weights_only,
-    unavailable_reason,
-    weights_sha256,
 )
 from unison.weights import WeightSpec, resolve
 
@@ -135,22 +134,17 @@ def load_vggish(path: Path) -> VGGishNet:
     return net.eval()
 
 
-class VGGishExtractor(Extractor):
+class VGGishExtractor(ResolvedWeights, Extractor):
+    spec = WEIGHTS
     name = "vggish"
     sample_rate = SAMPLE_RATE
     batch_size = 16
 
-    def __init__(self, weights: str | Path | None = None):
-        self.weights = weights
-
-    def available(self) -> str | None:
-        return unavailable_reason(WEIGHTS, self.weights)
 
     def signature(self) -> dict[str, Any]:
         return {
             "model": "torchvggish (harritaylor) VGGish",
-            "weights_file": WEIGHTS.filename,
-            "weights_sha256": weights_sha256(WEIGHTS, self.weights),
+            **self.weights_signature(),
             "sample_rate": SAMPLE_RATE,
             "front_end": {"win": WIN_LENGTH, "hop": HOP_LENGTH, "n_fft": N_FFT, "window": "periodic_hann",
                           "n_mels": N_MELS, "fmin": FMIN, "fmax": FMAX, "mel": "htk", "log_offset": LOG_OFFSET},

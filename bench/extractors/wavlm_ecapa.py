@@ -31,10 +31,9 @@ from torch import nn
 
 from bench.extractors.base import Extractor
 from bench.extractors.weights_common import (
+    ResolvedWeights,
     load_strict,
     torch_load_weights_only,
-    unavailable_reason,
-    weights_sha256,
 )
 from unison.weights import WeightSpec, resolve
 
@@ -260,22 +259,17 @@ def load_wavlm_ecapa(path: Path) -> WavLMEcapa:
     return WavLMEcapa(wavlm, head).eval()
 
 
-class WavLMEcapaExtractor(Extractor):
+class WavLMEcapaExtractor(ResolvedWeights, Extractor):
+    spec = WEIGHTS
     name = "wavlm-ecapa"
     sample_rate = SAMPLE_RATE
     batch_size = 1
 
-    def __init__(self, weights: str | Path | None = None):
-        self.weights = weights
-
-    def available(self) -> str | None:
-        return unavailable_reason(WEIGHTS, self.weights)
 
     def signature(self) -> dict[str, Any]:
         return {
             "model": "UniSpeech ECAPA_TDNN_SMALL on WavLM-large hidden states (seed-tts-eval SIM)",
-            "weights_file": WEIGHTS.filename,
-            "weights_sha256": weights_sha256(WEIGHTS, self.weights),
+            **self.weights_signature(),
             "wavlm_impl": "transformers WavLMModel (keys renamed from s3prl)",
             "sample_rate": SAMPLE_RATE,
             "wave_norm": "layer_norm over the utterance",

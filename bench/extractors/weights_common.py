@@ -32,6 +32,22 @@ def weights_sha256(spec: WeightSpec, explicit: str | Path | None) -> str | None:
         return None
 
 
+class ResolvedWeights:
+    """Mixin for an extractor whose single weights file comes from the resolver (class attribute
+    ``spec``): availability and the weights part of the signature, written once."""
+
+    spec: WeightSpec
+
+    def __init__(self, weights: str | Path | None = None):
+        self.weights = weights  # explicit path; None = env var / weights dir / HF cache
+
+    def available(self) -> str | None:
+        return unavailable_reason(self.spec, self.weights)
+
+    def weights_signature(self) -> dict[str, Any]:
+        return {"weights_file": self.spec.filename, "weights_sha256": weights_sha256(self.spec, self.weights)}
+
+
 def load_strict(module: torch.nn.Module, state_dict: Mapping[str, torch.Tensor], what: str) -> None:
     """``load_state_dict(strict=True)`` with an error that names the file kind and the key diff."""
     expected = set(module.state_dict())
