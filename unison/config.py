@@ -250,7 +250,7 @@ def load_config(overrides: list[str] | None = None, *, cross_checks: bool = True
     try:
         with initialize_config_module(config_module="unison.conf", version_base=None):
             composed = compose(config_name="config", overrides=list(overrides or []))
-        cfg = OmegaConf.to_object(composed)
+        cfg = _restore_tuples(OmegaConf.to_object(composed))
         extra = _extra_keys(OmegaConf.to_container(composed, resolve=True), to_dict(cfg))
     except (HydraException, OmegaConfBaseException) as e:
         raise ConfigError(f"cannot compose config from overrides {list(overrides or [])}: {e}") from e
@@ -280,6 +280,20 @@ def to_dict(cfg: UnisonConfig) -> dict:
     return OmegaConf.to_container(OmegaConf.structured(cfg), resolve=True)
 
 
+def _restore_tuples(obj):
+    """OmegaConf hands tuple fields (e.g. train.betas) back as lists; make them tuples again so that
+    from_dict(to_dict(cfg)) == cfg."""
+    import dataclasses
+
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if dataclasses.is_dataclass(value):
+            _restore_tuples(value)
+        elif isinstance(value, list) and "tuple" in str(f.type):
+            setattr(obj, f.name, tuple(value))
+    return obj
+
+
 def from_dict(d: dict, *, cross_checks: bool = True) -> UnisonConfig:
     """Inverse of to_dict; unknown keys or wrong types are errors (naming the key), then validated."""
     from omegaconf import OmegaConf
@@ -287,7 +301,7 @@ def from_dict(d: dict, *, cross_checks: bool = True) -> UnisonConfig:
 
     try:
         merged = OmegaConf.merge(OmegaConf.structured(UnisonConfig), d)
-        cfg = OmegaConf.to_object(merged)
+        cfg = _restore_tuples(OmegaConf.to_object(merged))
     except OmegaConfBaseException as e:
         raise ConfigError(f"checkpoint config does not match UnisonConfig: {e}") from e
     if cross_checks:

@@ -90,3 +90,12 @@ def test_to_dict_from_dict_roundtrip_through_json():
         from_dict(d)
     with pytest.raises(ConfigError, match="bogus"):
         from_dict({"model": {"bogus": 1}})
+
+
+def test_from_dict_inverts_to_dict_exactly():
+    """Tuple fields (train.betas) survive the trip through OmegaConf as tuples."""
+    from unison.config import from_dict, load_config, to_dict
+
+    cfg = load_config(["profile=tiny"])
+    assert isinstance(cfg.train.betas, tuple)
+    assert from_dict(to_dict(cfg)) == cfg
