@@ -14,7 +14,8 @@ from pathlib import Path
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
 LAZY_SUBCOMMANDS = {"regress": ("bench.regress", "check a results.json against a baseline"),
                     "compare": ("bench.compare", "compare systems / checkpoints side by side"),
-                    "report": ("bench.report.cli", "HTML report (tables, audio, spectrograms) + summary.md of a runs folder")}
+                    "report": ("bench.report.cli", "HTML report (tables, audio, spectrograms) + summary.md of a runs folder"),
+                    "default": ("bench.default", "the embedded default: every mini suite x every system that runs here")}
 log = logging.getLogger("bench.cli")
 
 

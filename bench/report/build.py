@@ -230,7 +230,8 @@ def leaderboard_views(runs_dir: Path) -> tuple[list[dict[str, Any]], str | None]
 
 
 def build_view(runs_dir: Path, testsets_dir: Path | None, items_per_suite: int, title: str,
-               leaderboards: list[dict[str, Any]] | None = None) -> tuple[dict[str, Any], int, int]:
+               leaderboards: list[dict[str, Any]] | None = None, notes: list[str] | None = None,
+               run_log: list[dict[str, Any]] | None = None) -> tuple[dict[str, Any], int, int]:
     runs = find_runs(runs_dir)
     if not runs:
         raise FileNotFoundError(f"no results.json under {runs_dir}; run `unison-bench run ... --out {runs_dir}` first")
@@ -244,24 +245,27 @@ def build_view(runs_dir: Path, testsets_dir: Path | None, items_per_suite: int, 
         suites.append(v)
         n_clips += n
     view = {"title": title, "created": now_iso(), "harness": harness_info(), "runs_dir": str(runs_dir),
-            "n_runs": len(runs), "suites": suites, "leaderboards": leaderboards,
+            "n_runs": len(runs), "suites": suites, "leaderboards": leaderboards, "notes": list(notes or []),
+            "run_log": list(run_log or []),
             "audio_format": media.AUDIO_FORMAT, "mel_format": media.MEL_FORMAT}
     return view, len(runs), n_clips
 
 
 def build_report(runs_dir: str | Path, out_dir: str | Path, *, testsets_dir: str | Path | None = None,
                  items_per_suite: int = 2, title: str = "unison-bench report",
-                 leaderboards: list[dict[str, Any]] | None = None) -> ReportPaths:
+                 leaderboards: list[dict[str, Any]] | None = None, notes: list[str] | None = None,
+                 run_log: list[dict[str, Any]] | None = None) -> ReportPaths:
     """Write ``<out_dir>/index.html`` and ``<out_dir>/summary.md`` from every run under ``runs_dir``.
 
     ``leaderboards``: tables shown after the suites, each {"name", "header": [str], "rows": [[str]],
     "note": str}; None (default) = the paper tables with measured rows from bench.leaderboard,
-    [] = none."""
+    [] = none. ``notes``: lines shown at the top (e.g. systems that could not run and why).
+    ``run_log``: rows {"suite", "system", "status", "wall", "cpu", "generated"} of the runs made."""
     from bench.report.render import render_html, render_summary
 
     runs_dir, out_dir = Path(runs_dir), Path(out_dir)
     view, n_runs, n_clips = build_view(runs_dir, Path(testsets_dir) if testsets_dir else None,
-                                       items_per_suite, title, leaderboards)
+                                       items_per_suite, title, leaderboards, notes, run_log)
     html_path, md_path = out_dir / HTML_NAME, out_dir / SUMMARY_NAME
     atomic_write_text(html_path, render_html(view))
     atomic_write_text(md_path, render_summary(view))

@@ -20,6 +20,10 @@ from bench.testset import INFO, TestSet, default_testsets_dir
 
 log = logging.getLogger(__name__)
 
+# the paper's order of the suites (DESIGN.md 3.3); other suites follow by name
+SUITE_ORDER = ("audiocaps_t2a", "seedtts", "gender_tts", "t2as", "editing", "speech_in_scene", "timed_clap",
+               "ablations")
+
 
 @dataclass
 class Run:
@@ -137,8 +141,11 @@ def group_by_suite(runs: list[Run], testsets_dir: str | Path | None = None) -> l
         if key not in groups:
             groups[key] = SuiteRuns(name=key[0], version=key[1], scale=key[2], testset_hash=key[3])
         groups[key].runs.append(r)
+    def order(key: tuple[str, str, str, str]) -> tuple[int, tuple[str, str, str, str]]:
+        return (SUITE_ORDER.index(key[0]) if key[0] in SUITE_ORDER else len(SUITE_ORDER), key)
+
     out = []
-    for key in sorted(groups):
+    for key in sorted(groups, key=order):
         g = groups[key]
         g.runs.sort(key=_system_order)
         g.testset = find_testset(g.name, g.testset_hash, base)

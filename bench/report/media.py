@@ -4,7 +4,7 @@ Everything is embedded in the one HTML file, so the report is a single self-cont
 a committed report small, every clip is converted the same way (stated in the report's footer):
 mono, resampled to 16 kHz (soxr HQ), cut to ``MAX_SECONDS``, encoded as Ogg/Opus by libsndfile
 (compression level 0.95, about 19 kb/s). Spectrograms are 16 kHz log-mel images (80 bands up to
-8 kHz, hop 10 ms), saved by matplotlib as PNG and reduced to a 64-colour palette.
+8 kHz, hop 10 ms), saved by matplotlib as PNG and reduced to a 32-colour palette.
 """
 from __future__ import annotations
 
@@ -23,11 +23,12 @@ OPUS_LEVEL = 0.95  # libsndfile's 0..1 scale; 0.95 gives about 19 kb/s at 16 kHz
 N_MELS, N_FFT, HOP = 80, 1024, 160
 DB_RANGE = 80.0
 LANE_PX = 15
+PALETTE_COLOURS = 32  # 22 by median cut + 10 fixed; ~8 KB per 5 s image, no visible banding
 SEGMENT_COLOURS = ("#e4572e", "#17bebb", "#ffc914", "#76b041", "#a259ff", "#2e86de")
 AUDIO_FORMAT = (f"Ogg/Opus, mono, {REPORT_SR // 1000} kHz (soxr HQ), libsndfile compression level "
                 f"{OPUS_LEVEL} (about 19 kb/s), first {MAX_SECONDS:g} s")
 MEL_FORMAT = (f"log-mel, {REPORT_SR // 1000} kHz, {N_MELS} bands to {REPORT_SR // 2} Hz, n_fft {N_FFT}, "
-              f"hop {HOP} ({1000 * HOP // REPORT_SR} ms), {DB_RANGE:g} dB range shared per item; PNG, 64 colours")
+              f"hop {HOP} ({1000 * HOP // REPORT_SR} ms), {DB_RANGE:g} dB range shared per item; PNG, {PALETTE_COLOURS}-colour palette")
 
 
 @dataclass
@@ -83,7 +84,7 @@ def log_mel(wave: np.ndarray) -> np.ndarray:
 
 
 def _png_palette(fig) -> bytes:
-    """Save a figure as PNG reduced to a 64-colour palette (about 3x smaller): 54 colours chosen by
+    """Save a figure as PNG reduced to a PALETTE_COLOURS palette (about 4x smaller): colours chosen by
     median cut plus the segment colours, black, white and greys, so that boundary lines and captions
     keep their exact colours."""
     from PIL import Image
@@ -94,7 +95,8 @@ def _png_palette(fig) -> bytes:
     img = Image.open(raw).convert("RGB")
     fixed = [tuple(int(c[i:i + 2], 16) for i in (1, 3, 5)) for c in SEGMENT_COLOURS]
     fixed += [(0, 0, 0), (255, 255, 255), (102, 102, 102), (200, 200, 200)]
-    auto = img.quantize(colors=64 - len(fixed), method=Image.Quantize.MEDIANCUT).getpalette()[: 3 * (64 - len(fixed))]
+    n_auto = PALETTE_COLOURS - len(fixed)
+    auto = img.quantize(colors=n_auto, method=Image.Quantize.MEDIANCUT).getpalette()[: 3 * n_auto]
     palette = Image.new("P", (1, 1))
     palette.putpalette(auto + [v for rgb in fixed for v in rgb])
     out = io.BytesIO()
@@ -138,7 +140,7 @@ def _segment_lanes(segments: Sequence[dict[str, Any]], px_per_second: float, dur
 
 
 def mel_png(wave: np.ndarray, *, vmax: float, segments: Sequence[dict[str, Any]] = (),
-            seconds: float | None = None, width_px: int = 560, height_px: int = 110) -> bytes:
+            seconds: float | None = None, width_px: int = 520, height_px: int = 100) -> bytes:
     """A log-mel image of one clip. With ``segments`` ([{start, end, caption}], seconds) the prompt's
     time boundaries are drawn as in the paper's timed-generation figures: coloured dashed lines and
     shading per segment, its caption annotated above the region."""

@@ -47,6 +47,11 @@ def render_summary(view: dict[str, Any]) -> str:
              "Cells: value [95% bootstrap CI] (n items, failures included); bold = best measured value of the row; "
              "↑/↓ = higher/lower is better. `unavailable: ...` cells could not be computed here (reasons below each "
              "table); they never hold a number.", ""]
+    lines += [f"- {_md(n)}" for n in view["notes"]] + ([""] if view["notes"] else [])
+    if view["run_log"]:
+        lines += ["| suite | system | status | wall | CPU | generated |", "|---|---|---|---|---|---|"]
+        lines += [f"| {r['suite']} | {_md(r['system'])} | {_md(r['status'])} | {r['wall']} | {r['cpu']} | {r['generated']} |"
+                  for r in view["run_log"]] + [""]
     for s in view["suites"]:
         lines += [f"## {s['name']} (v{s['version']}, scale {s['scale']}, {s['n_items']} items, test set {s['hash']})", ""]
         lines += [f"_note: {_md(n)}_" for n in s["notes"]]

@@ -43,6 +43,7 @@ HTML = r"""<!doctype html>
   .seg i { display: inline-block; width: 12px; height: 12px; vertical-align: -2px; margin-right: 3px;
            border: 2px dashed; opacity: .8; }
   ol.reasons { font-size: 12px; color: #555; }
+  ul.notes { font-size: 13px; color: #9a3412; }
   #media-banner { display: none; background: #fee2e2; color: #991b1b; padding: 6px 10px; margin: 8px 0; }
   body[data-media="broken"] #media-banner { display: block; }
   #media-status { display: none; }
@@ -58,6 +59,11 @@ HTML = r"""<!doctype html>
   runs on a CPU machine without downloads). Cells show the value, its 95% bootstrap CI and n (items scored over,
   failures included); ↑/↓ = higher/lower is better, the best measured value of a row is bold. A cell that could not be
   computed says <em>unavailable</em> and why, never a number.</p>
+{% if notes %}<ul class="notes">{% for n in notes %}<li>{{ n }}</li>{% endfor %}</ul>{% endif %}
+{% if run_log %}<details><summary>runs made ({{ run_log|length }})</summary>
+<table class="metrics"><tr><th>suite</th><th>system</th><th>status</th><th>wall</th><th>CPU</th><th>generated</th></tr>
+{% for r in run_log %}<tr><td>{{ r.suite }}</td><td>{{ r.system }}</td><td>{{ r.status }}</td><td>{{ r.wall }}</td><td>{{ r.cpu }}</td><td>{{ r.generated }}</td></tr>{% endfor %}
+</table></details>{% endif %}
 <nav>{% for s in suites %}<a href="#suite-{{ s.name }}">{{ s.name }}</a>{% endfor %}
   {% if leaderboards %}<a href="#leaderboards">leaderboards</a>{% endif %}</nav>
 

@@ -1,0 +1,253 @@
+"""``unison-bench default``: the embedded default of DESIGN.md section 6.
+
+Builds every suite's offline mini test set, runs every system that can run on this machine on the
+suites whose tasks it supports, scores each with the suite's own metric list (paper-protocol cells
+whose weights are missing say "unavailable: <reason>"), then writes the leaderboards and the HTML
+report. Systems:
+
+- ``oracle``        every suite (the ceiling: returns the ground truth / pseudo-GT)
+- ``voices-gender`` TTS suites (offline flite / espeak voices, chosen by item language and gender)
+- ``retrieval``     text-to-audio and timed composition (caption retrieval over real recorded sounds)
+- ``dsp-edit``      editing and speech-in-scene (signal-processing edits)
+- ``unison:<ckpt>`` every suite, if a UNISON checkpoint is found: ``--checkpoint``, else
+                    $UNISON_CHECKPOINT, else the tiny checkpoint the trainer commits
+                    (checkpoints/tiny/unison-tiny.safetensors); the ablations suite additionally
+                    runs its own checkpoints (ablation.checkpoints.mini, files in
+                    $UNISON_ABLATION_CKPTS or checkpoints/tiny) when present.
+
+A system runs on a suite only if it supports ALL of the suite's tasks (so a TTS voice is not
+charged with failing the text-to-audio half of the ablations suite). Everything is resumable:
+test sets, generated audio and features are cached, so a rerun only rescores (seconds).
+Wall and CPU time (this process and its children, e.g. the TTS engines) are recorded per run in
+``<out>/default.json``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import resource
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.report.collect import SUITE_ORDER as SUITES  # all eight, in the paper's order
+
+log = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parents[1]
+BASELINES = ("oracle", "voices-gender", "retrieval", "dsp-edit")
+TINY_CHECKPOINT = Path("checkpoints/tiny/unison-tiny.safetensors")  # committed by the trainer
+CHECKPOINT_ENV, ABLATION_ENV = "UNISON_CHECKPOINT", "UNISON_ABLATION_CKPTS"
+
+
+@dataclass
+class Job:
+    suite: str
+    system: str  # as given to `unison-bench run --system`
+    label: str  # how the summary names it
+    system_args: dict[str, str] = field(default_factory=dict)
+    status: str = "pending"  # ok | failed: <reason> | skipped: <reason> | unavailable: <reason>
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    generated: int = 0
+    results: str | None = None
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process (all threads) plus its finished children (TTS engines, ...)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+# ---------------------------------------------------------------- the UNISON checkpoint
+
+def _resolve(path: Path) -> Path:
+    return path if path.is_absolute() or path.exists() else REPO / path
+
+
+def find_checkpoint(explicit: str | None) -> tuple[Path | None, str | None]:
+    """(checkpoint, None) or (None, why none is available)."""
+    if explicit:
+        p = Path(explicit).expanduser()
+        return (p, None) if p.is_file() else (None, f"--checkpoint {p} does not exist")
+    env = os.environ.get(CHECKPOINT_ENV)
+    if env:
+        p = Path(env).expanduser()
+        return (p, None) if p.is_file() else (None, f"${CHECKPOINT_ENV}={p} does not exist")
+    p = _resolve(TINY_CHECKPOINT)
+    if p.is_file():
+        return p, None
+    return None, (f"no UNISON checkpoint: {TINY_CHECKPOINT} is not in this checkout (the tiny checkpoint the "
+                  f"trainer commits) and ${CHECKPOINT_ENV} is not set; train one (checkpoints/tiny/README.md) "
+                  "or pass --checkpoint")
+
+
+def checkpoint_overrides(ckpt: Path) -> dict[str, str]:
+    """Config overrides that make a checkpoint's relative file paths (e.g. audio.vae.path, recorded
+    relative to the repository root) work from any working directory."""
+    from unison.checkpoint import read_metadata
+
+    cfg = (read_metadata(ckpt).get("config") or {})
+    vae = ((cfg.get("audio") or {}).get("vae") or {}).get("path")
+    if isinstance(vae, str) and vae and not Path(vae).is_absolute() and not Path(vae).exists():
+        for base in (ckpt.parent, REPO):
+            cand = base / vae if base == REPO else base / Path(vae).name
+            if cand.exists():
+                return {"audio.vae.path": str(cand.resolve())}
+    return {}
+
+
+def ablation_checkpoints(spec: Any, scale: str) -> tuple[list[tuple[str, Path]], str | None]:
+    """[(name, file)] of the ablations suite's checkpoints at ``scale`` when all are present."""
+    rows = ((spec.ablation or {}).get("checkpoints") or {}).get(scale) or []
+    folder = Path(os.environ[ABLATION_ENV]) if os.environ.get(ABLATION_ENV) else _resolve(TINY_CHECKPOINT.parent)
+    found = [(str(r["name"]), folder / str(r.get("file", f"{r['name']}.safetensors"))) for r in rows]
+    missing = [str(p) for _, p in found if not p.is_file()]
+    if not rows:
+        return [], f"suite ablations has no checkpoints for scale {scale}"
+    if missing:
+        return [], f"ablation checkpoints missing: {', '.join(missing)} (set ${ABLATION_ENV})"
+    return found, None
+
+
+# ---------------------------------------------------------------- planning
+
+def supported(system: Any, tasks: tuple[str, ...]) -> bool:
+    return all(system.supports(t) for t in tasks)
+
+
+def plan(suites: list[str], checkpoint: Path | None, scale: str, suites_dir: list[str] | None) -> tuple[list[Job], list[str]]:
+    """The (suite, system) runs, and notes on systems that cannot run here."""
+    from bench import registry
+
+    jobs: list[Job] = []
+    notes: list[str] = []
+    systems: dict[str, Any] = {}
+    for name in BASELINES:
+        try:
+            systems[name] = registry.create_system(name)
+        except Exception as e:  # noqa: BLE001 - a baseline that cannot be built is reported, the rest run
+            notes.append(f"{name}: unavailable: {type(e).__name__}: {e}")
+    uni_args: dict[str, str] = {}
+    if checkpoint is not None:
+        uni_args = checkpoint_overrides(checkpoint)
+    for suite in suites:
+        spec = registry.load_suite(suite, suites_dir)
+        for name, system in systems.items():
+            if supported(system, spec.tasks):
+                jobs.append(Job(suite, name, name))
+        if checkpoint is not None:
+            jobs.append(Job(suite, f"unison:{checkpoint}", "unison-tiny" if checkpoint.name == TINY_CHECKPOINT.name
+                            else f"unison:{checkpoint.name}", dict(uni_args)))
+        if spec.ablation:
+            ckpts, why = ablation_checkpoints(spec, scale)
+            if why:
+                notes.append(f"{suite}: ablation rows unavailable: {why}")
+            for ck_name, path in ckpts:
+                jobs.append(Job(suite, f"unison:{path}", f"unison:{ck_name}", checkpoint_overrides(path)))
+    return jobs, notes
+
+
+# ---------------------------------------------------------------- running
+
+def run_job(job: Job, args: argparse.Namespace, testsets: Path) -> None:
+    from bench import registry
+    from bench.runner import RunOptions, run
+
+    spec = registry.load_suite(job.suite, args.suites_dir)
+    t0, c0 = time.perf_counter(), cpu_seconds()
+    try:
+        rep = run(RunOptions(suite=spec, system=job.system, system_args=job.system_args, seed=args.seed,
+                             scale=args.scale, limit=args.limit, out=args.out, testsets_dir=testsets,
+                             progress=False))
+        job.status, job.generated = "ok", rep.generated
+        job.results = str(rep.results_path) if rep.results_path else None
+    except Exception as e:  # noqa: BLE001 - one broken run must not stop the default
+        log.debug("run failed", exc_info=True)
+        job.status = f"failed: {type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}"
+    job.wall_s, job.cpu_s = time.perf_counter() - t0, cpu_seconds() - c0
+
+
+def _print_line(job: Job) -> None:
+    print(f"  {job.suite:16s} {job.label:22s} {job.status[:70]:70s} {job.wall_s:7.1f} s wall "
+          f"{job.cpu_s:7.1f} s CPU  ({job.generated} generated)", flush=True)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", type=Path, default=Path("runs/default"), help="runs folder (default runs/default)")
+    p.add_argument("--report", type=Path, default=Path("reports/default"),
+                   help="report folder (index.html, summary.md, leaderboards/); default reports/default")
+    p.add_argument("--limit", type=int, default=None, help="only the first N items of every suite (CI)")
+    p.add_argument("--suites", default=",".join(SUITES), help="comma-separated suites (default: all eight)")
+    p.add_argument("--checkpoint", default=None,
+                   help=f"UNISON checkpoint (default ${CHECKPOINT_ENV}, else {TINY_CHECKPOINT})")
+    p.add_argument("--testsets", type=Path, default=None,
+                   help="test-set folder (default $UNISON_BENCH_TESTSETS, else <out>/testsets)")
+    p.add_argument("--items", type=int, default=2, help="items per suite with audio in the report (default 2)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--scale", default="mini", choices=["mini"], help="the embedded default is mini only")
+    p.add_argument("--suites-dir", action="append", default=None, metavar="DIR")
+
+
+def run(args: argparse.Namespace) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the network
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    if args.limit is not None and args.limit < 1:
+        raise ValueError(f"--limit must be >= 1, got {args.limit}")
+    t_start, c_start = time.perf_counter(), cpu_seconds()
+    out: Path = args.out
+    testsets = args.testsets or (Path(os.environ["UNISON_BENCH_TESTSETS"]) if os.environ.get("UNISON_BENCH_TESTSETS")
+                                 else out / "testsets")
+    suites = [s.strip() for s in args.suites.split(",") if s.strip()]
+    checkpoint, why_no_ckpt = find_checkpoint(args.checkpoint)
+    notes = [] if checkpoint else [f"unison: unavailable: {why_no_ckpt}"]
+    jobs, more = plan(suites, checkpoint, args.scale, args.suites_dir)
+    notes += more
+    for n in notes:
+        print(f"note: {n}", flush=True)
+    print(f"{len(jobs)} runs ({len(suites)} suites, scale {args.scale}"
+          + (f", first {args.limit} items" if args.limit else "") + f") -> {out}", flush=True)
+    for job in jobs:
+        run_job(job, args, testsets)
+        _print_line(job)
+
+    t0, c0 = time.perf_counter(), cpu_seconds()
+    from bench.testset import atomic_write_text
+
+    leaderboard_files: list[str] = []
+    try:
+        from bench.leaderboard import write_leaderboards
+
+        leaderboard_files = [str(p) for p in write_leaderboards([out], args.report / "leaderboards",
+                                                                 suites_dir=args.suites_dir)]
+    except Exception as e:  # noqa: BLE001
+        notes.append(f"leaderboards: unavailable: {type(e).__name__}: {e}")
+    from bench.report import build_report
+
+    run_log = [{"suite": j.suite, "system": j.label, "status": j.status, "wall": f"{j.wall_s:.1f} s",
+                "cpu": f"{j.cpu_s:.1f} s", "generated": j.generated} for j in jobs]
+    paths = build_report(out, args.report, testsets_dir=testsets, items_per_suite=args.items,
+                         title="unison-bench embedded default (mini)" + (f", first {args.limit} items" if args.limit else ""),
+                         notes=notes, run_log=run_log)
+    report_wall, report_cpu = time.perf_counter() - t0, cpu_seconds() - c0
+    total_wall, total_cpu = time.perf_counter() - t_start, cpu_seconds() - c_start
+    record = {"suites": suites, "scale": args.scale, "limit": args.limit, "seed": args.seed,
+              "checkpoint": str(checkpoint) if checkpoint else None, "notes": notes,
+              "jobs": [asdict(j) for j in jobs], "leaderboards": leaderboard_files,
+              "report": str(paths.html), "summary": str(paths.summary),
+              "timing": {"report_and_leaderboards_wall_s": round(report_wall, 1),
+                         "report_and_leaderboards_cpu_s": round(report_cpu, 1),
+                         "total_wall_s": round(total_wall, 1), "total_cpu_s": round(total_cpu, 1),
+                         "cpu_count": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2)}}
+    atomic_write_text(out / "default.json", json.dumps(record, indent=1) + "\n")
+    n_ok = sum(j.status == "ok" for j in jobs)
+    print(f"{n_ok}/{len(jobs)} runs ok; total {total_wall:.0f} s wall, {total_cpu:.0f} s CPU "
+          f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    print(f"report: {paths.html} ({paths.html.stat().st_size / 1024:.0f} KiB)\nsummary: {paths.summary}")
+    if leaderboard_files:
+        print(f"leaderboards: {args.report / 'leaderboards'} ({len(leaderboard_files)} files)")
+    print(f"record: {out / 'default.json'}")
+    return 0 if n_ok == len(jobs) and jobs else 1

@@ -1,0 +1,36 @@
+"""unison-bench default: which system runs on which suite, and how the UNISON checkpoint is found."""
+import pytest
+
+from bench import default
+
+
+def test_plan_pairs_systems_with_the_suites_whose_tasks_they_support():
+    jobs, notes = default.plan(["seedtts", "audiocaps_t2a", "editing", "t2as", "ablations"], None, "mini", None)
+    pairs = {(j.suite, j.system) for j in jobs}
+    assert {("seedtts", "oracle"), ("seedtts", "voices-gender"), ("audiocaps_t2a", "retrieval"),
+            ("editing", "dsp-edit"), ("t2as", "oracle"), ("ablations", "oracle")} <= pairs
+    assert ("audiocaps_t2a", "voices-gender") not in pairs and ("seedtts", "retrieval") not in pairs
+    assert ("ablations", "voices-gender") not in pairs  # supports tts but not the t2a half
+    assert not any(s == "t2as" and sys not in ("oracle",) for s, sys in pairs)
+    assert not any(j.system.startswith("unison") for j in jobs)
+
+
+def test_checkpoint_lookup(monkeypatch, tmp_path):
+    monkeypatch.setenv(default.CHECKPOINT_ENV, str(tmp_path / "nope.safetensors"))
+    ckpt, why = default.find_checkpoint(None)
+    assert ckpt is None and "does not exist" in why and default.CHECKPOINT_ENV in why
+    ckpt, why = default.find_checkpoint(str(tmp_path / "x.safetensors"))
+    assert ckpt is None and "--checkpoint" in why
+    real = tmp_path / "a.safetensors"
+    real.write_bytes(b"")
+    monkeypatch.setenv(default.CHECKPOINT_ENV, str(real))
+    assert default.find_checkpoint(None) == (real, None)
+
+
+def test_bad_limit_is_refused():
+    import argparse
+
+    p = argparse.ArgumentParser()
+    default.add_arguments(p)
+    with pytest.raises(ValueError, match="--limit"):
+        default.run(p.parse_args(["--limit", "0"]))
