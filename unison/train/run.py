@@ -56,31 +56,34 @@ def compute_latent_stats(codec, manifest, seconds: float, max_clips: int):
 
 
 def build_stream(cfg, codec, env_rank_seed: int = 0):
+    """Manifest (validated by the config's data rules) -> clip pool -> synthesizer -> batch stream.
+    The synthesizer checks at start-up only the tasks the schedule can draw (probability > 0)."""
+    from unison.data.loader import validation_rules
     from unison.data.manifests import load_manifest
     from unison.data.synthesis import ClipPool, SynthesisConfig, Synthesizer
-    from unison.train.data import PooledStream, StageSchedule, SynthesisStream
+    from unison.train.data import PooledStream, SynthesisStream
 
-    tc = cfg.train
-    manifest = load_manifest(tc.manifest)
-    pool = ClipPool(manifest, codec.sample_rate, cfg.audio.seconds)
-    synth = Synthesizer.from_codec(pool, codec, SynthesisConfig(seconds=cfg.audio.seconds))
+    tc, dc = cfg.train, cfg.data
+    manifest = load_manifest(tc.manifest, validation_rules(cfg))  # logs the skipped rows and why
+    pool = ClipPool(manifest, codec.sample_rate, cfg.audio.seconds, cache_mb=dc.cache_mb)
     schedule = _schedule(cfg)
+    synth = Synthesizer.from_codec(pool, codec, SynthesisConfig(seconds=cfg.audio.seconds, zh_prob=dc.zh_prob),
+                                   tasks=scheduled_tasks(schedule))
     if tc.pool_per_task > 0:
         return manifest, PooledStream(synth, schedule, tc.batch_size, tc.pool_per_task, tc.seed)
     return manifest, SynthesisStream(synth, schedule, tc.batch_size, tc.seed)
 
 
-def _schedule(cfg):
-    """The curriculum's task schedule (unison.data.curriculum when present, else the stage table)."""
-    try:
-        from unison.data import curriculum
-    except ImportError:
-        curriculum = None
-    if curriculum is not None and hasattr(curriculum, "build_schedule"):
-        return curriculum.build_schedule(cfg)
-    from unison.train.data import StageSchedule
+def scheduled_tasks(schedule) -> list[str] | None:
+    """Tasks with a non-zero probability in either stage of ``schedule`` (None = every task)."""
+    return list(schedule.tasks()) if hasattr(schedule, "tasks") else None
 
-    return StageSchedule(cfg.train.stage1_steps, cfg.train.seed)
+
+def _schedule(cfg):
+    """The curriculum's task schedule (unison.data.curriculum: stage 1 / stage 2, data.task_probs)."""
+    from unison.data.curriculum import build_schedule
+
+    return build_schedule(cfg)
 
 
 def run_train(args: argparse.Namespace) -> int:

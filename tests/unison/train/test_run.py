@@ -1,0 +1,83 @@
+"""unison train's data wiring (unison.train.run.build_stream): the manifest is validated with the
+config's data rules, and the synthesizer checks only the tasks the schedule can draw."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from unison.config import UnisonConfig
+from unison.data.manifests import ManifestRow, write_manifest
+from unison.data.synthesis import NotEnoughDataError
+from unison.train.run import build_stream, scheduled_tasks
+
+SR, HOP, C = 8000, 64, 3
+
+
+class FrameMeanCodec:
+    """encode(wave (B, N)) -> (B, N / (2 hop), C): frame means, enough for a latent-shaped batch."""
+
+    sample_rate, hop_length = SR, HOP
+
+    def encode(self, wave):
+        frames = wave.reshape(wave.shape[0], -1, 2 * HOP).mean(-1)  # (B, T)
+        return frames[..., None].expand(-1, -1, C).clone()  # (B, T, C)
+
+
+def _sound_manifest(tmp_path, seconds=(1.0, 1.5, 1.2, 0.8, 0.2), silent=False):
+    """Sound-only corpus: tones of the given lengths (+ a -80 dBFS noise clip when ``silent``)."""
+    rows, rng = [], np.random.default_rng(0)
+    for i, s in enumerate(seconds):
+        wave = 0.3 * np.sin(2 * np.pi * (200 + 50 * i) * np.arange(int(s * SR)) / SR) + 0.01 * rng.standard_normal(int(s * SR))
+        sf.write(tmp_path / f"s{i}.wav", wave.astype(np.float32), SR)
+        rows.append(ManifestRow(f"s{i}", f"s{i}.wav", s, "sound", f"tone number {i}"))
+    if silent:
+        sf.write(tmp_path / "quiet.wav", (1e-4 * rng.standard_normal(SR)).astype(np.float32), SR)  # -80 dBFS
+        rows.append(ManifestRow("quiet", "quiet.wav", 1.0, "sound", "nothing"))
+    return write_manifest(tmp_path / "manifest.jsonl", rows)
+
+
+def _cfg(manifest, **data) -> UnisonConfig:
+    cfg = UnisonConfig()
+    cfg.audio.mel.sample_rate, cfg.audio.mel.hop_length, cfg.audio.seconds = SR, HOP, 2.0
+    cfg.train.manifest, cfg.train.batch_size, cfg.train.stage1_steps = str(manifest), 2, 2
+    cfg.train.pool_per_task = 1
+    for k, v in data.items():
+        setattr(cfg.data, k, v)
+    return cfg
+
+
+SOUND_ONLY = {"t2a": 0.5, "t2a_mix": 0.3, "edit_add": 0.2}
+
+
+def test_sound_only_corpus_trains_when_speech_tasks_have_probability_zero(tmp_path):
+    cfg = _cfg(_sound_manifest(tmp_path), task_probs=SOUND_ONLY)
+    manifest, stream = build_stream(cfg, FrameMeanCodec())
+    assert scheduled_tasks(stream.schedule) == ["t2a", "t2a_mix", "edit_add"]
+    for step in range(4):
+        batch = stream.batch(step)
+        assert batch.task in SOUND_ONLY
+        assert batch.z.shape[0] == 2 and batch.z.shape[2] == C
+
+
+def test_speech_tasks_in_the_schedule_still_fail_at_start_up(tmp_path):
+    cfg = _cfg(_sound_manifest(tmp_path))  # the paper table: needs speech, genders, speakers
+    with pytest.raises(NotEnoughDataError, match="speech"):
+        build_stream(cfg, FrameMeanCodec())
+
+
+def test_manifest_rows_follow_the_data_validation_rules(tmp_path):
+    path = _sound_manifest(tmp_path, silent=True)
+    manifest, _ = build_stream(_cfg(path, task_probs=SOUND_ONLY), FrameMeanCodec())
+    assert sorted(r.id for r in manifest.rows) == ["s0", "s1", "s2", "s3"]  # s4: 0.2 s < 0.3 s min, and the silent clip
+    assert manifest.skipped.total == 2
+    manifest, _ = build_stream(_cfg(path, task_probs=SOUND_ONLY, min_seconds=0.1, silence_dbfs=-100.0),
+                               FrameMeanCodec())
+    assert sorted(r.id for r in manifest.rows) == ["quiet", "s0", "s1", "s2", "s3", "s4"]
+    rate_rule = _cfg(path, task_probs=SOUND_ONLY, require_sample_rate=True)
+    rate_rule.audio.mel.sample_rate = 16000  # files are at 8 kHz: every row is skipped -> clear error
+    with pytest.raises(ValueError, match="usable"):
+        build_stream(rate_rule, SimpleNamespace(sample_rate=16000, hop_length=HOP, encode=None))
