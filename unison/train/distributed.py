@@ -63,7 +63,10 @@ def wrap_model(model: nn.Module, mode: str, env: DistEnv) -> nn.Module:
         from torch.nn.parallel import DistributedDataParallel as DDP
 
         ids = [env.local_rank] if torch.cuda.is_available() else None
-        return DDP(model, device_ids=ids)
+        # L / OL DiTs hold parameters that feed nothing (the last block's text-stream output); DDP
+        # must then look for unused parameters each step, or it waits forever for their gradients.
+        unused = bool(getattr(getattr(model, "dit", model), "has_unused_parameters", False))
+        return DDP(model, device_ids=ids, find_unused_parameters=unused)
     from torch.distributed.fsdp import fully_shard
 
     inner = getattr(model, "dit", model)

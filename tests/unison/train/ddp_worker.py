@@ -11,10 +11,11 @@ from unison.train import distributed as D
 from unison.train.trainer import Trainer
 
 
-def main(out: Path, parallel: str) -> None:
+def main(out: Path, parallel: str, fusion: str = "deep") -> None:
     torch.set_num_threads(1)
     env = D.init_distributed("gloo")
     cfg = tiny_config(total_steps=4, warmup_steps=2, ckpt_every=4, parallel=parallel)
+    cfg.model.fusion = fusion
     torch.manual_seed(0)
     model = build_dit(cfg.model)
     initial = {k: v.clone() for k, v in model.state_dict().items()}
@@ -29,4 +30,4 @@ def main(out: Path, parallel: str) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else "ddp")
+    main(Path(sys.argv[1]), *sys.argv[2:4])

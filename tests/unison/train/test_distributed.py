@@ -9,10 +9,10 @@ import torch
 WORKER = Path(__file__).with_name("ddp_worker.py")
 
 
-def _torchrun(tmp_path: Path, parallel: str) -> subprocess.CompletedProcess:
+def _torchrun(tmp_path: Path, parallel: str, fusion: str = "deep") -> subprocess.CompletedProcess:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-           str(WORKER), str(tmp_path), parallel]
+           str(WORKER), str(tmp_path), parallel, fusion]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
 
 
@@ -32,3 +32,15 @@ def test_ddp_two_cpu_processes_keep_parameters_equal(tmp_path):
     g0 = torch.load(ck / "rng_rank0.pt", weights_only=True)["train_gen"]
     g1 = torch.load(ck / "rng_rank1.pt", weights_only=True)["train_gen"]
     assert not torch.equal(g0, g1)  # each rank draws its own t / noise
+
+
+def test_ddp_trains_the_L_variant_whose_last_text_stream_feeds_nothing(tmp_path):
+    """fusion=penultimate (L) has parameters without gradients; DDP must be told to find them."""
+    proc = _torchrun(tmp_path, "ddp", "penultimate")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    r0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
+    r1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
+    p0, p1 = r0["params"], r1["params"]
+    assert any(k.startswith("text_input.") for k in p0)  # the L layout's shared projector is there
+    assert all(torch.equal(p0[k], p1[k]) for k in p0)
+    assert any(not torch.equal(p0[k], r0["initial"][k]) for k in p0 if k.startswith("text_input."))
