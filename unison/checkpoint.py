@@ -5,6 +5,11 @@ the model and its conditioning exactly: the full config (unison.config.to_dict),
 revision and prompt template, the VAE id, the latent normalisation stats, the training step, the
 git hash and the format version. Loading is strict: every key and shape must match the model
 built from the recorded config, otherwise one error names the file and the differences.
+
+File paths in the recorded config (PATH_FIELDS, e.g. audio.vae.path) that lie in the checkpoint's
+folder are recorded relative to that folder, and relative paths are resolved on load against the
+checkpoint's folder first, then the working directory: a checkpoint folder can be moved, and used
+from any working directory.
 """
 from __future__ import annotations
 
@@ -42,6 +47,57 @@ class MissingCheckpointError(FileNotFoundError):
     """The checkpoint file does not exist."""
 
 
+PATH_FIELDS = ("llm.path", "audio.vae.path", "audio.vocoder.path")  # weight files a config may name
+
+
+def _get(d: Mapping[str, Any], dotted: str) -> Any:
+    for key in dotted.split("."):
+        if not isinstance(d, Mapping) or key not in d:
+            return None
+        d = d[key]
+    return d
+
+
+def _with(d: dict[str, Any], dotted: str, value: str) -> dict[str, Any]:
+    """Copy of nested dict ``d`` with ``dotted`` set (the containers on the way are copied)."""
+    head, _, rest = dotted.partition(".")
+    out = dict(d)
+    out[head] = _with(dict(d.get(head) or {}), rest, value) if rest else value
+    return out
+
+
+def recorded_relative_paths(cfg_dict: dict[str, Any], folder: str | Path) -> dict[str, Any]:
+    """PATH_FIELDS naming a file inside ``folder`` (or below it) rewritten relative to ``folder``;
+    other paths unchanged. Used when writing a checkpoint into ``folder``."""
+    root = Path(folder).resolve()
+    for name in PATH_FIELDS:
+        value = _get(cfg_dict, name)
+        if not isinstance(value, str) or not value:
+            continue
+        target = Path(value).expanduser().resolve()
+        if target.is_relative_to(root):
+            cfg_dict = _with(cfg_dict, name, target.relative_to(root).as_posix())
+    return cfg_dict
+
+
+def resolve_recorded_paths(cfg_dict: dict[str, Any], folder: str | Path) -> dict[str, Any]:
+    """Relative PATH_FIELDS made absolute: against ``folder`` (the checkpoint's) if the file is
+    there, else against the working directory if it is there; a path found in neither place is
+    left as recorded (its loader then names it in a file-not-found error)."""
+    for name in PATH_FIELDS:
+        value = _get(cfg_dict, name)
+        if not isinstance(value, str) or not value or Path(value).expanduser().is_absolute():
+            continue
+        for base in (Path(folder), Path.cwd()):
+            if (base / value).exists():
+                cfg_dict = _with(cfg_dict, name, str((base / value).resolve()))
+                break
+        else:
+            log.warning("%s=%r is in neither the checkpoint folder %s nor the working directory", name, value,
+                        folder)
+    return cfg_dict
+
+
 @dataclass
 class Checkpoint:
     path: Path
@@ -73,7 +129,8 @@ def _stats_lists(latent_stats: Any) -> dict[str, list[float]] | None:
 
 
 def build_metadata(cfg: UnisonConfig, *, step: int = 0, latent_stats: Any = None,
-                   extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                   extra: Mapping[str, Any] | None = None, folder: str | Path | None = None) -> dict[str, Any]:
+    """``folder``: where the checkpoint is written (recorded paths inside it become relative to it)."""
     stats = _stats_lists(latent_stats)
     if stats is not None and len(stats["mean"]) != cfg.model.latent_channels:
         raise CheckpointError(
@@ -82,7 +139,7 @@ def build_metadata(cfg: UnisonConfig, *, step: int = 0, latent_stats: Any = None
     return {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
-        "config": to_dict(cfg),
+        "config": recorded_relative_paths(to_dict(cfg), folder) if folder is not None else to_dict(cfg),
         "llm": {"kind": cfg.llm.kind, "model_id": cfg.llm.model_id, "revision": cfg.llm.revision,
                 "template": cfg.llm.template, "system_prompt": cfg.llm.system_prompt},
         "vae": {"kind": cfg.audio.vae.kind, "weights": cfg.audio.vae.weights},
@@ -101,7 +158,7 @@ def save_checkpoint(path: str | Path, state_dict: Mapping[str, Tensor], cfg: Uni
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    meta = build_metadata(cfg, step=step, latent_stats=latent_stats, extra=extra)
+    meta = build_metadata(cfg, step=step, latent_stats=latent_stats, extra=extra, folder=path.parent)
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in state_dict.items()}
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
@@ -113,6 +170,64 @@ def save_checkpoint(path: str | Path, state_dict: Mapping[str, Tensor], cfg: Uni
             os.unlink(tmp)
     log.info("saved checkpoint %s (step %d, %d tensors)", path, step, len(tensors))
     return path
+
+
+def _split_safetensors(path: Path) -> tuple[dict[str, Any], int]:
+    """(JSON header, byte offset of the tensor data) of a safetensors file."""
+    with path.open("rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(n).decode("utf-8"))
+    return header, 8 + n
+
+
+def tensor_data_sha256(path: str | Path) -> str:
+    """sha256 of the tensor data section only (unchanged by a metadata rewrite)."""
+    import hashlib
+
+    path = _existing(path)
+    _, start = _split_safetensors(path)
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        f.seek(start)
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def rewrite_metadata(path: str | Path, meta: Mapping[str, Any]) -> Path:
+    """Replace a checkpoint's metadata block, copying the tensor bytes unchanged (same offsets
+    relative to the data section); atomic (temp file beside it, then rename)."""
+    path = _existing(path)
+    read_metadata(path)  # only UNISON checkpoints
+    header, start = _split_safetensors(path)
+    header["__metadata__"] = {**header.get("__metadata__", {}), META_KEY: json.dumps(dict(meta))}
+    raw = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    raw += b" " * (-len(raw) % 8)  # the format pads its header to 8-byte alignment with spaces
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out, path.open("rb") as src:
+            out.write(len(raw).to_bytes(8, "little") + raw)
+            src.seek(start)
+            for chunk in iter(lambda: src.read(1 << 20), b""):
+                out.write(chunk)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def relocate_recorded_paths(path: str | Path) -> dict[str, Any]:
+    """Rewrite an existing checkpoint so the PATH_FIELDS of its config that name files in its own
+    folder are recorded relative to that folder (weights untouched). Paths are first resolved as
+    on load. Returns the new metadata."""
+    path = _existing(path)
+    meta = read_metadata(path)
+    folder = path.resolve().parent
+    cfg = recorded_relative_paths(resolve_recorded_paths(meta["config"], folder), folder)
+    meta = {**meta, "config": cfg}
+    rewrite_metadata(path, meta)
+    return meta
 
 
 def read_metadata(path: str | Path) -> dict[str, Any]:
@@ -150,7 +265,8 @@ def load_checkpoint(path: str | Path, overrides: Mapping[str, Any] | None = None
 
     path = _existing(path)
     meta = read_metadata(path)
-    cfg_dict = meta["config"]
+    # recorded paths are relative to the file's own folder; command-line overrides to the CWD
+    cfg_dict = resolve_recorded_paths(meta["config"], path.resolve().parent)
     if overrides:
         from omegaconf import OmegaConf
 
