@@ -86,10 +86,19 @@ def _schedule(cfg):
     return build_schedule(cfg)
 
 
+def initial_dit(cfg):
+    """The DiT a run starts from: built from cfg.model right after seeding torch with train.seed
+    (so every rank, and unison.train.init_checkpoint, get the same step-0 weights)."""
+    from unison.model.dit import build_dit
+
+    torch.manual_seed(cfg.train.seed)
+    return build_dit(cfg.model)
+
+
 def run_train(args: argparse.Namespace) -> int:
     from unison.audio.codec import build_codec
     from unison.config import load_config
-    from unison.model.dit import build_dit, count_parameters
+    from unison.model.dit import count_parameters
     from unison.text.llm import build_text_encoder
     from unison.train import distributed as D
     from unison.train.trainer import Trainer, latest_checkpoint
@@ -117,8 +126,7 @@ def run_train(args: argparse.Namespace) -> int:
         stats = compute_latent_stats(codec, manifest, cfg.audio.seconds, cfg.train.stats_clips) if env.is_main else None
         stats = D.broadcast_object(stats)
     codec.stats = stats  # the synthesizer encodes through the normalised codec from here on
-    torch.manual_seed(cfg.train.seed)  # identical initial weights on every rank
-    model = build_dit(cfg.model)
+    model = initial_dit(cfg)  # identical initial weights on every rank
     log.info("DiT %s: %.2f M trainable parameters", cfg.model.name, count_parameters(model) / 1e6)
     trainer = Trainer(cfg, model, stream, build_text_encoder(cfg.llm), args.out, latent_stats=stats, env=env,
                       device=device, progress=not args.no_progress)
