@@ -24,6 +24,7 @@ Wall and CPU time (this process and its children, e.g. the TTS engines) are reco
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -153,6 +154,36 @@ def plan(suites: list[str], checkpoint: Path | None, scale: str, suites_dir: lis
 
 # ---------------------------------------------------------------- running
 
+@contextlib.contextmanager
+def shared_instances(jobs: list[Job]):
+    """Make every job of a UNISON checkpoint use ONE system instance, so its LLM, VAE and vocoder load
+    once for all suites instead of once per suite (about 40 s each on 2 cores). The catalog gets the
+    job's exact system string (e.g. ``unison:/path/ckpt.safetensors``) as a temporary entry, which
+    bench.registry.create_system prefers over the ``name:<arg>`` split, so results keep the same
+    system name as a plain ``unison-bench run --system unison:<path>``. Removed again on exit."""
+    import bench.systems.catalog as catalog
+    from bench import registry
+
+    added: list[str] = []
+    try:
+        for job in jobs:
+            if not job.system.startswith("unison:") or job.system in catalog.SYSTEMS:
+                continue
+            try:
+                instance = registry.create_system(job.system, job.system_args)
+            except Exception as e:  # noqa: BLE001 - the job itself will fail with the same error
+                log.warning("%s: %s", job.system, e)
+                continue
+            catalog.SYSTEMS[job.system] = lambda _inst=instance, **_kw: _inst
+            added.append(job.system)
+        registry.SYSTEMS.clear()
+        yield
+    finally:
+        for name in added:
+            catalog.SYSTEMS.pop(name, None)
+        registry.SYSTEMS.clear()
+
+
 def run_job(job: Job, args: argparse.Namespace, testsets: Path) -> None:
     from bench import registry
     from bench.runner import RunOptions, run
@@ -210,9 +241,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: {n}", flush=True)
     print(f"{len(jobs)} runs ({len(suites)} suites, scale {args.scale}"
           + (f", first {args.limit} items" if args.limit else "") + f") -> {out}", flush=True)
-    for job in jobs:
-        run_job(job, args, testsets)
-        _print_line(job)
+    with shared_instances(jobs):
+        for job in jobs:
+            run_job(job, args, testsets)
+            _print_line(job)
 
     t0, c0 = time.perf_counter(), cpu_seconds()
     from bench.testset import atomic_write_text

@@ -43,7 +43,11 @@ class Run:
 
     @property
     def label(self) -> str:
-        return self.system if self.seed == 0 else f"{self.system} (seed {self.seed})"
+        name = self.system
+        kind, sep, arg = name.partition(":")
+        if sep and ("/" in arg or "\\" in arg):  # unison:/long/path/ckpt.safetensors -> unison:ckpt.safetensors
+            name = f"{kind}:{Path(arg).name}"
+        return name if self.seed == 0 else f"{name} (seed {self.seed})"
 
     def audio(self, item_id: str) -> Path:
         return self.dir / "audio" / f"{item_id}.wav"
