@@ -9,7 +9,7 @@ report. Systems:
 - ``voices-gender`` TTS suites (offline flite / espeak voices, chosen by item language and gender)
 - ``retrieval``     text-to-audio and timed composition (caption retrieval over real recorded sounds)
 - ``dsp-edit``      editing and speech-in-scene (signal-processing edits)
-- ``unison:<ckpt>`` every suite, if a UNISON checkpoint is found: ``--checkpoint``, else
+- ``unison:<ckpt>`` every suite (first ``--unison-limit`` items, default 8), if a checkpoint is found: ``--checkpoint``, else
                     $UNISON_CHECKPOINT, else the tiny checkpoint the trainer commits
                     (checkpoints/tiny/unison-tiny.safetensors); the ablations suite additionally
                     runs its own checkpoints (ablation.checkpoints.mini, files in
@@ -50,6 +50,7 @@ class Job:
     system: str  # as given to `unison-bench run --system`
     label: str  # how the summary names it
     system_args: dict[str, str] = field(default_factory=dict)
+    limit: int | None = None  # first N items (None = all)
     status: str = "pending"  # ok | failed: <reason> | skipped: <reason> | unavailable: <reason>
     wall_s: float = 0.0
     cpu_s: float = 0.0
@@ -120,8 +121,16 @@ def supported(system: Any, tasks: tuple[str, ...]) -> bool:
     return all(system.supports(t) for t in tasks)
 
 
-def plan(suites: list[str], checkpoint: Path | None, scale: str, suites_dir: list[str] | None) -> tuple[list[Job], list[str]]:
-    """The (suite, system) runs, and notes on systems that cannot run here."""
+def _min_limit(*limits: int | None) -> int | None:
+    given = [n for n in limits if n is not None]
+    return min(given) if given else None
+
+
+def plan(suites: list[str], checkpoint: Path | None, scale: str, suites_dir: list[str] | None,
+         limit: int | None = None, unison_limit: int | None = None) -> tuple[list[Job], list[str]]:
+    """The (suite, system) runs, and notes on systems that cannot run here. ``limit``: first N items
+    of every suite; ``unison_limit``: first N items for UNISON checkpoints (their CPU cost is
+    dominated by the HiFi-GAN vocoder, about 7 s of CPU per 5 s clip)."""
     from bench import registry
 
     jobs: list[Job] = []
@@ -139,16 +148,16 @@ def plan(suites: list[str], checkpoint: Path | None, scale: str, suites_dir: lis
         spec = registry.load_suite(suite, suites_dir)
         for name, system in systems.items():
             if supported(system, spec.tasks):
-                jobs.append(Job(suite, name, name))
-        if checkpoint is not None:
+                jobs.append(Job(suite, name, name, limit=limit))
+        ckpts, why = ablation_checkpoints(spec, scale) if spec.ablation else ([], None)
+        if why:
+            notes.append(f"{suite}: ablation rows unavailable: {why}")
+        if checkpoint is not None and not ckpts:  # the ablation suite runs its own checkpoints instead
             jobs.append(Job(suite, f"unison:{checkpoint}", "unison-tiny" if checkpoint.name == TINY_CHECKPOINT.name
-                            else f"unison:{checkpoint.name}", dict(uni_args)))
-        if spec.ablation:
-            ckpts, why = ablation_checkpoints(spec, scale)
-            if why:
-                notes.append(f"{suite}: ablation rows unavailable: {why}")
-            for ck_name, path in ckpts:
-                jobs.append(Job(suite, f"unison:{path}", f"unison:{ck_name}", checkpoint_overrides(path)))
+                            else f"unison:{checkpoint.name}", dict(uni_args), _min_limit(limit, unison_limit)))
+        for ck_name, path in ckpts:
+            jobs.append(Job(suite, f"unison:{path}", f"unison:{ck_name}", checkpoint_overrides(path),
+                            _min_limit(limit, unison_limit)))
     return jobs, notes
 
 
@@ -192,7 +201,7 @@ def run_job(job: Job, args: argparse.Namespace, testsets: Path) -> None:
     t0, c0 = time.perf_counter(), cpu_seconds()
     try:
         rep = run(RunOptions(suite=spec, system=job.system, system_args=job.system_args, seed=args.seed,
-                             scale=args.scale, limit=args.limit, out=args.out, testsets_dir=testsets,
+                             scale=args.scale, limit=job.limit, out=args.out, testsets_dir=testsets,
                              progress=False))
         job.status, job.generated = "ok", rep.generated
         job.results = str(rep.results_path) if rep.results_path else None
@@ -203,8 +212,9 @@ def run_job(job: Job, args: argparse.Namespace, testsets: Path) -> None:
 
 
 def _print_line(job: Job) -> None:
-    print(f"  {job.suite:16s} {job.label:22s} {job.status[:70]:70s} {job.wall_s:7.1f} s wall "
-          f"{job.cpu_s:7.1f} s CPU  ({job.generated} generated)", flush=True)
+    items = "all items" if job.limit is None else f"first {job.limit}"
+    print(f"  {job.suite:16s} {job.label:14s} {items:10s} {job.status[:64]:64s} {job.wall_s:6.1f} s wall "
+          f"{job.cpu_s:6.1f} s CPU ({job.generated} generated)", flush=True)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -212,6 +222,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--report", type=Path, default=Path("reports/default"),
                    help="report folder (index.html, summary.md, leaderboards/); default reports/default")
     p.add_argument("--limit", type=int, default=None, help="only the first N items of every suite (CI)")
+    p.add_argument("--unison-limit", type=int, default=8, metavar="N",
+                   help="UNISON checkpoints: only the first N items of every suite (default 8; 0 = all). Their "
+                        "CPU time is dominated by the HiFi-GAN vocoder (about 7 s per 5 s clip on 2 cores)")
     p.add_argument("--suites", default=",".join(SUITES), help="comma-separated suites (default: all eight)")
     p.add_argument("--checkpoint", default=None,
                    help=f"UNISON checkpoint (default ${CHECKPOINT_ENV}, else {TINY_CHECKPOINT})")
@@ -235,7 +248,9 @@ def run(args: argparse.Namespace) -> int:
     suites = [s.strip() for s in args.suites.split(",") if s.strip()]
     checkpoint, why_no_ckpt = find_checkpoint(args.checkpoint)
     notes = [] if checkpoint else [f"unison: unavailable: {why_no_ckpt}"]
-    jobs, more = plan(suites, checkpoint, args.scale, args.suites_dir)
+    if args.unison_limit is not None and args.unison_limit < 0:
+        raise ValueError(f"--unison-limit must be >= 0, got {args.unison_limit}")
+    jobs, more = plan(suites, checkpoint, args.scale, args.suites_dir, args.limit, args.unison_limit or None)
     notes += more
     for n in notes:
         print(f"note: {n}", flush=True)
@@ -259,7 +274,8 @@ def run(args: argparse.Namespace) -> int:
         notes.append(f"leaderboards: unavailable: {type(e).__name__}: {e}")
     from bench.report import build_report
 
-    run_log = [{"suite": j.suite, "system": j.label, "status": j.status, "wall": f"{j.wall_s:.1f} s",
+    run_log = [{"suite": j.suite, "system": j.label, "items": "all" if j.limit is None else f"first {j.limit}",
+                "status": j.status, "wall": f"{j.wall_s:.1f} s",
                 "cpu": f"{j.cpu_s:.1f} s", "generated": j.generated} for j in jobs]
     paths = build_report(out, args.report, testsets_dir=testsets, items_per_suite=args.items,
                          title="unison-bench embedded default (mini)" + (f", first {args.limit} items" if args.limit else ""),

@@ -78,9 +78,10 @@ class SuiteRuns:
             names.update(dict.fromkeys(sorted(r.results.get("subsets") or {})))
         return list(names)
 
-    def items(self) -> list[Item]:
-        """The scored items (the union over runs, in test-set order)."""
-        scored = {i for r in self.runs for i in r.samples}
+    def items(self, common: bool = False) -> list[Item]:
+        """The scored items in test-set order: the union over runs, or (``common``) those every run scored."""
+        sets = [set(r.samples) for r in self.runs]
+        scored = (set.intersection(*sets) if common else set.union(*sets)) if sets else set()
         if self.testset is not None:
             return [it for it in self.testset.items if it.id in scored]
         return []
@@ -162,8 +163,10 @@ def group_by_suite(runs: list[Run], testsets_dir: str | Path | None = None) -> l
 
 def pick_items(suite: SuiteRuns, per_suite: int) -> list[Item]:
     """Up to ``per_suite`` items to show with audio: round robin over subsets (so editing shows an
-    add, a remove and a replace item), in test-set order within a subset."""
-    items = suite.items()
+    add, a remove and a replace item), in test-set order within a subset; items that every system
+    was run on first (a system run with a smaller --limit has fewer)."""
+    common = suite.items(common=True)
+    items = common + [it for it in suite.items() if it not in common]
     if per_suite <= 0 or not items:
         return []
     by_subset: dict[str | None, list[Item]] = {}

@@ -49,8 +49,9 @@ def render_summary(view: dict[str, Any]) -> str:
              "table); they never hold a number.", ""]
     lines += [f"- {_md(n)}" for n in view["notes"]] + ([""] if view["notes"] else [])
     if view["run_log"]:
-        lines += ["| suite | system | status | wall | CPU | generated |", "|---|---|---|---|---|---|"]
-        lines += [f"| {r['suite']} | {_md(r['system'])} | {_md(r['status'])} | {r['wall']} | {r['cpu']} | {r['generated']} |"
+        lines += ["| suite | system | items | status | wall | CPU | generated |", "|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['suite']} | {_md(r['system'])} | {r.get('items', '')} | {_md(r['status'])} | {r['wall']} | "
+                  f"{r['cpu']} | {r['generated']} |"
                   for r in view["run_log"]] + [""]
     for s in view["suites"]:
         lines += [f"## {s['name']} (v{s['version']}, scale {s['scale']}, {s['n_items']} items, test set {s['hash']})", ""]

@@ -61,8 +61,8 @@ HTML = r"""<!doctype html>
   computed says <em>unavailable</em> and why, never a number.</p>
 {% if notes %}<ul class="notes">{% for n in notes %}<li>{{ n }}</li>{% endfor %}</ul>{% endif %}
 {% if run_log %}<details><summary>runs made ({{ run_log|length }})</summary>
-<table class="metrics"><tr><th>suite</th><th>system</th><th>status</th><th>wall</th><th>CPU</th><th>generated</th></tr>
-{% for r in run_log %}<tr><td>{{ r.suite }}</td><td>{{ r.system }}</td><td>{{ r.status }}</td><td>{{ r.wall }}</td><td>{{ r.cpu }}</td><td>{{ r.generated }}</td></tr>{% endfor %}
+<table class="metrics"><tr><th>suite</th><th>system</th><th>items</th><th>status</th><th>wall</th><th>CPU</th><th>generated</th></tr>
+{% for r in run_log %}<tr><td>{{ r.suite }}</td><td>{{ r.system }}</td><td>{{ r.get("items", "") }}</td><td>{{ r.status }}</td><td>{{ r.wall }}</td><td>{{ r.cpu }}</td><td>{{ r.generated }}</td></tr>{% endfor %}
 </table></details>{% endif %}
 <nav>{% for s in suites %}<a href="#suite-{{ s.name }}">{{ s.name }}</a>{% endfor %}
   {% if leaderboards %}<a href="#leaderboards">leaderboards</a>{% endif %}</nav>

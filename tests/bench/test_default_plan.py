@@ -4,8 +4,10 @@ import pytest
 from bench import default
 
 
-def test_plan_pairs_systems_with_the_suites_whose_tasks_they_support():
-    jobs, notes = default.plan(["seedtts", "audiocaps_t2a", "editing", "t2as", "ablations"], None, "mini", None)
+def test_plan_pairs_systems_with_the_suites_whose_tasks_they_support(monkeypatch, tmp_path):
+    monkeypatch.setenv(default.ABLATION_ENV, str(tmp_path))  # no ablation checkpoints there
+    jobs, notes = default.plan(["seedtts", "audiocaps_t2a", "editing", "t2as", "ablations"], None, "mini", None,
+                               limit=5, unison_limit=2)
     pairs = {(j.suite, j.system) for j in jobs}
     assert {("seedtts", "oracle"), ("seedtts", "voices-gender"), ("audiocaps_t2a", "retrieval"),
             ("editing", "dsp-edit"), ("t2as", "oracle"), ("ablations", "oracle")} <= pairs
@@ -13,6 +15,19 @@ def test_plan_pairs_systems_with_the_suites_whose_tasks_they_support():
     assert ("ablations", "voices-gender") not in pairs  # supports tts but not the t2a half
     assert not any(s == "t2as" and sys not in ("oracle",) for s, sys in pairs)
     assert not any(j.system.startswith("unison") for j in jobs)
+    assert all(j.limit == 5 for j in jobs)
+    assert any("ablation checkpoints missing" in n and "tiny-O.safetensors" in n for n in notes)
+
+
+def test_plan_with_checkpoints():
+    tiny = default.REPO / default.TINY_CHECKPOINT
+    if not tiny.is_file() or not (tiny.parent / "tiny-L.safetensors").is_file():
+        pytest.skip(f"{tiny} and the ablation checkpoints are not in this checkout")
+    jobs, notes = default.plan(["seedtts", "ablations"], tiny, "mini", None, limit=None, unison_limit=3)
+    uni = [(j.suite, j.label, j.limit) for j in jobs if j.system.startswith("unison:")]
+    # the ablations suite runs its own checkpoints instead of the main one
+    assert uni == [("seedtts", "unison-tiny", 3), ("ablations", "unison:tiny-O", 3), ("ablations", "unison:tiny-L", 3)]
+    assert [j.limit for j in jobs if not j.system.startswith("unison:")] == [None] * 3
 
 
 def test_checkpoint_lookup(monkeypatch, tmp_path):
