@@ -2,8 +2,9 @@
 and run an inner extractor on every piece (one batch for all pieces of all clips).
 
 The side input is the item's segment list (start, end, caption), so the cache key changes when the
-boundaries or captions do. Each output key of the inner extractor is stacked over segments:
-``audio_embedding`` (n_seg, D), ``probs`` (n_seg, K)... A segment is cut as samples
+boundaries or captions do. Each fixed-shape output of the inner extractor is stacked over
+segments: ``audio_embedding`` (n_seg, D), ``probs`` (n_seg, K)... (ragged per-frame outputs are
+dropped). A segment is cut as samples
 [round(start*sr), round(end*sr)) of the clip, clamped to its length; no padding here (the inner
 extractor applies its own crop/pad rule, recorded in its signature).
 """
@@ -62,7 +63,10 @@ class SegmentExtractor(Extractor):
         out: list[dict[str, Any]] = []
         for i in range(len(waves)):
             mine = [f for f, o in zip(feats, owners) if o == i]
-            keys = [k for k, v in mine[0].items() if isinstance(v, np.ndarray)] if mine else []
+            # Stack per-clip outputs (embeddings, class scores); ragged ones such as per-frame
+            # embeddings of segments of different lengths are dropped, not padded.
+            keys = [k for k, v in mine[0].items() if isinstance(v, np.ndarray)
+                    and all(np.shape(f[k]) == v.shape for f in mine)] if mine else []
             out.append({k: np.stack([np.asarray(f[k]) for f in mine]) for k in keys})
         return out
 

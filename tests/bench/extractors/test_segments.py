@@ -21,7 +21,8 @@ class LengthProbe(Extractor):
         return {"probe": 1}
 
     def extract(self, waves, sides):
-        return [{"audio_embedding": np.array([len(w), 1.0]), "text_embedding": np.array([len(s or ""), 1.0])}
+        return [{"audio_embedding": np.array([len(w), 1.0]), "text_embedding": np.array([len(s or ""), 1.0]),
+                 "frames": np.zeros((len(w) // SR, 3))}  # ragged across segments: dropped
                 for w, s in zip(waves, sides)]
 
 
@@ -36,6 +37,7 @@ def test_pieces_follow_the_boundaries():
     [out] = ext.extract([np.zeros(4 * SR, dtype=np.float32)], [side])
     np.testing.assert_array_equal(out["audio_embedding"][:, 0], [1.5 * SR, 3.0 * SR])
     np.testing.assert_array_equal(out["text_embedding"][:, 0], [1, 3])
+    assert "frames" not in out
     assert ext.signature()["inner_signature"] == {"probe": 1}
 
 
