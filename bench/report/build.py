@@ -125,7 +125,8 @@ def item_view(suite: SuiteRuns, item: Item) -> tuple[dict[str, Any], int]:
         if row is None:
             continue
         e = entry(role="generated", label=r.label, status=row.get("status"), error=row.get("error"),
-                  scores=[{"key": k, "text": _fmt_score(v)} for k, v in sorted((row.get("scores") or {}).items())])
+                  scores=[{"key": k, "text": _fmt_score(v)} for k, v in sorted((row.get("scores") or {}).items())
+                          if v is not None])  # None: not applicable to this item, or failed (error shown)
         wav = r.audio(item.id)
         if wav.is_file():
             e["path"] = wav

@@ -45,8 +45,8 @@ class Run:
     def label(self) -> str:
         name = self.system
         kind, sep, arg = name.partition(":")
-        if sep and ("/" in arg or "\\" in arg):  # unison:/long/path/ckpt.safetensors -> unison:ckpt.safetensors
-            name = f"{kind}:{Path(arg).name}"
+        if sep and ("/" in arg or "\\" in arg):  # unison:/long/path/ckpt.safetensors -> unison:ckpt
+            name = f"{kind}:{Path(arg).stem}"
         return name if self.seed == 0 else f"{name} (seed {self.seed})"
 
     def audio(self, item_id: str) -> Path:
