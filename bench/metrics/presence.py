@@ -28,7 +28,7 @@ from bench.item import Item
 from bench.metrics.base import Metric, MetricResult
 from bench.metrics.common import Feats, as_vector, mean_result, role_feats, take
 
-CAPTION_RULE_VERSION = "1"
+CAPTION_RULE_VERSION = "2"
 EXCLUDED = frozenset({"Silence", "Sound effect", "Inside, small room", "Inside, large room or hall",
                       "Inside, public space", "Outside, urban or manmade", "Outside, rural or natural",
                       "Reverberation", "Echo", "Noise", "Environmental noise", "Static", "Cacophony",
@@ -42,9 +42,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "tiger": ("Roaring cats (lions, tigers)", "Roar"), "hornet": ("Bee, wasp, etc.",),
     "fox": ("Canidae, dogs, wolves",), "puppy": ("Dog",), "kitten": ("Cat",),
     "toilet": ("Toilet flush",), "kettle": ("Boiling", "Whistle"), "saw": ("Sawing",),
-    "hammer": ("Hammer",), "washing machine": ("Mechanisms",), "cymbal": ("Cymbal", "Crash cymbal"),
+    "hammer": ("Hammer",), "washing machine": ("Mechanisms",), "cymbal": ("Cymbal",),
     "drumkit": ("Drum kit",), "fireworks": ("Fireworks",), "crow": ("Crow", "Caw"),
-    "owl": ("Owl", "Hoot"), "seagull": ("Gull, seagull",), "cuckoo": ("Cuckoo",),
+    "owl": ("Owl", "Hoot"), "seagull": ("Bird vocalization, bird call, bird song",),
+    "cuckoo": ("Bird vocalization, bird call, bird song",),
     "dolphin": ("Animal",), "whale": ("Whale vocalization",), "horse": ("Horse", "Neigh, whinny"),
     "donkey": ("Horse",), "rooster": ("Chicken, rooster", "Crowing, cock-a-doodle-doo"),
     "camera": ("Camera", "Single-lens reflex camera"), "glass": ("Glass",), "bottle": ("Glass",),
@@ -103,7 +104,7 @@ def caption_classes(caption: str, class_names: list[str]) -> list[int]:
 
 class EventPresence(Metric):
     name = "presence"
-    version = "1"
+    version = "2"
     higher_is_better = True
 
     def __init__(self, extractor: str = "yamnet-16k", variant: str = "yamnet"):

