@@ -230,7 +230,7 @@ def leaderboard_views(runs_dir: Path) -> tuple[list[dict[str, Any]], str | None]
     return views, None
 
 
-def build_view(runs_dir: Path, testsets_dir: Path | None, items_per_suite: int, title: str,
+def build_view(runs_dir: Path, testsets_dir: Path | None, items_per_suite: int | dict[str, int], title: str,
                leaderboards: list[dict[str, Any]] | None = None, notes: list[str] | None = None,
                run_log: list[dict[str, Any]] | None = None) -> tuple[dict[str, Any], int, int]:
     runs = find_runs(runs_dir)
@@ -242,7 +242,9 @@ def build_view(runs_dir: Path, testsets_dir: Path | None, items_per_suite: int, 
             log.warning("leaderboards left out of the report: %s", why)
     suites, n_clips = [], 0
     for g in group_by_suite(runs, testsets_dir):
-        v, n = suite_view(g, items_per_suite)
+        per = items_per_suite.get(g.name, items_per_suite.get("*", 2)) if isinstance(items_per_suite, dict) \
+            else items_per_suite
+        v, n = suite_view(g, per)
         suites.append(v)
         n_clips += n
     view = {"title": title, "created": now_iso(), "harness": harness_info(), "runs_dir": str(runs_dir),
@@ -253,10 +255,12 @@ def build_view(runs_dir: Path, testsets_dir: Path | None, items_per_suite: int, 
 
 
 def build_report(runs_dir: str | Path, out_dir: str | Path, *, testsets_dir: str | Path | None = None,
-                 items_per_suite: int = 2, title: str = "unison-bench report",
+                 items_per_suite: int | dict[str, int] = 2, title: str = "unison-bench report",
                  leaderboards: list[dict[str, Any]] | None = None, notes: list[str] | None = None,
                  run_log: list[dict[str, Any]] | None = None) -> ReportPaths:
     """Write ``<out_dir>/index.html`` and ``<out_dir>/summary.md`` from every run under ``runs_dir``.
+
+    ``items_per_suite``: items shown with audio per suite, or {suite: n, "*": n for the others}.
 
     ``leaderboards``: tables shown after the suites, each {"name", "header": [str], "rows": [[str]],
     "note": str}; None (default) = the paper tables with measured rows from bench.leaderboard,

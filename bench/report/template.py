@@ -76,7 +76,7 @@ HTML = r"""<!doctype html>
     {% for c in r.cells %}
       {% if c.kind == "value" %}<td class="value{% if c.best %} best{% endif %}"><span class="num">{{ c.text }}</span>
         {% if c.ci %}<span class="ci">{{ c.ci }}</span>{% endif %}<span class="count">{{ c.count }}</span></td>
-      {% elif c.kind == "unavailable" %}<td class="unavailable" title="{{ c.text }}">unavailable: {{ c.short }}
+      {% elif c.kind == "unavailable" %}<td class="unavailable">unavailable: {{ c.short }}
         <sup><a href="#{{ c.anchor }}">[{{ c.note }}]</a></sup><span class="count">{{ c.count }}</span></td>
       {% else %}<td class="missing">{{ c.text }}</td>{% endif %}
     {% endfor %}</tr>
@@ -121,9 +121,10 @@ HTML = r"""<!doctype html>
 {% if leaderboards %}
 <section id="leaderboards"><h2>Leaderboards</h2>
 {% for lb in leaderboards %}
-<h3>{{ lb.name }}</h3>{% if lb.note %}<p class="small">{{ lb.note }}</p>{% endif %}
+<h3>{{ lb.name }}</h3>{% if lb.note %}<p class="small">{{ lb.note }} Unavailable cells are shortened here; the
+  full reasons are in the suite sections above and in the leaderboard CSV files.</p>{% endif %}
 <table class="metrics"><tr>{% for h in lb.header %}<th>{{ h }}</th>{% endfor %}</tr>
-{% for row in lb.rows %}<tr>{% for v in row %}<td{% if v.text != v.full %} class="unavailable" title="{{ v.full }}"{% endif %}>{{ v.text }}</td>{% endfor %}</tr>{% endfor %}</table>
+{% for row in lb.rows %}<tr>{% for v in row %}<td{% if v.text != v.full %} class="unavailable"{% endif %}>{{ v.text }}</td>{% endfor %}</tr>{% endfor %}</table>
 {% endfor %}
 </section>
 {% endif %}
