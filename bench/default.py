@@ -29,6 +29,7 @@ import json
 import logging
 import os
 import resource
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -266,11 +267,15 @@ def run(args: argparse.Namespace) -> int:
     t0, c0 = time.perf_counter(), cpu_seconds()
     from bench.testset import atomic_write_text
 
+    made = [j.results for j in jobs if j.results]  # this invocation's results only, not stale ones
+    if not made:
+        print("error: no run produced results; nothing to report (see the statuses above)", file=sys.stderr)
+        return 1
     leaderboard_files: list[str] = []
     try:
         from bench.leaderboard import write_leaderboards
 
-        leaderboard_files = [str(p) for p in write_leaderboards([out], args.report / "leaderboards",
+        leaderboard_files = [str(p) for p in write_leaderboards(made, args.report / "leaderboards",
                                                                  suites_dir=args.suites_dir)]
     except Exception as e:  # noqa: BLE001
         notes.append(f"leaderboards: unavailable: {type(e).__name__}: {e}")
@@ -282,7 +287,7 @@ def run(args: argparse.Namespace) -> int:
     items = {"*": args.items, "timed_clap": max(args.items, 2) if args.items else 0}
     paths = build_report(out, args.report, testsets_dir=testsets, items_per_suite=items,
                          title="unison-bench embedded default (mini)" + (f", first {args.limit} items" if args.limit else ""),
-                         notes=notes, run_log=run_log)
+                         notes=notes, run_log=run_log, only=made)
     report_wall, report_cpu = time.perf_counter() - t0, cpu_seconds() - c0
     total_wall, total_cpu = time.perf_counter() - t_start, cpu_seconds() - c_start
     record = {"suites": suites, "scale": args.scale, "limit": args.limit, "seed": args.seed,

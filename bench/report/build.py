@@ -208,13 +208,13 @@ def _split_md_row(line: str) -> list[str]:
     return [c.strip().replace("\\|", "|") for c in cells]
 
 
-def leaderboard_views(runs_dir: Path) -> tuple[list[dict[str, Any]], str | None]:
+def leaderboard_views(results: list[Path]) -> tuple[list[dict[str, Any]], str | None]:
     """The paper tables with measured rows (bench.leaderboard) as {"name", "header", "rows", "note"}.
     Returns ([], reason) when they cannot be built."""
     try:
         from bench.leaderboard import build_tables, to_markdown
 
-        tables = build_tables([runs_dir])
+        tables = build_tables(results)
     except Exception as e:  # noqa: BLE001 - the report still has its own tables
         return [], f"{type(e).__name__}: {e}"
     views = []
@@ -232,12 +232,13 @@ def leaderboard_views(runs_dir: Path) -> tuple[list[dict[str, Any]], str | None]
 
 def build_view(runs_dir: Path, testsets_dir: Path | None, items_per_suite: int | dict[str, int], title: str,
                leaderboards: list[dict[str, Any]] | None = None, notes: list[str] | None = None,
-               run_log: list[dict[str, Any]] | None = None) -> tuple[dict[str, Any], int, int]:
-    runs = find_runs(runs_dir)
+               run_log: list[dict[str, Any]] | None = None, only: list[Path] | None = None
+               ) -> tuple[dict[str, Any], int, int]:
+    runs = find_runs(runs_dir, only)
     if not runs:
         raise FileNotFoundError(f"no results.json under {runs_dir}; run `unison-bench run ... --out {runs_dir}` first")
     if leaderboards is None:
-        leaderboards, why = leaderboard_views(runs_dir)
+        leaderboards, why = leaderboard_views([r.dir / "results.json" for r in runs])
         if why:
             log.warning("leaderboards left out of the report: %s", why)
     suites, n_clips = [], 0
@@ -257,7 +258,7 @@ def build_view(runs_dir: Path, testsets_dir: Path | None, items_per_suite: int |
 def build_report(runs_dir: str | Path, out_dir: str | Path, *, testsets_dir: str | Path | None = None,
                  items_per_suite: int | dict[str, int] = 2, title: str = "unison-bench report",
                  leaderboards: list[dict[str, Any]] | None = None, notes: list[str] | None = None,
-                 run_log: list[dict[str, Any]] | None = None) -> ReportPaths:
+                 run_log: list[dict[str, Any]] | None = None, only: list[str | Path] | None = None) -> ReportPaths:
     """Write ``<out_dir>/index.html`` and ``<out_dir>/summary.md`` from every run under ``runs_dir``.
 
     ``items_per_suite``: items shown with audio per suite, or {suite: n, "*": n for the others}.
@@ -265,12 +266,14 @@ def build_report(runs_dir: str | Path, out_dir: str | Path, *, testsets_dir: str
     ``leaderboards``: tables shown after the suites, each {"name", "header": [str], "rows": [[str]],
     "note": str}; None (default) = the paper tables with measured rows from bench.leaderboard,
     [] = none. ``notes``: lines shown at the top (e.g. systems that could not run and why).
-    ``run_log``: rows {"suite", "system", "status", "wall", "cpu", "generated"} of the runs made."""
+    ``run_log``: rows {"suite", "system", "status", "wall", "cpu", "generated"} of the runs made.
+    ``only``: report just these results.json files (default: every one under ``runs_dir``)."""
     from bench.report.render import render_html, render_summary
 
     runs_dir, out_dir = Path(runs_dir), Path(out_dir)
     view, n_runs, n_clips = build_view(runs_dir, Path(testsets_dir) if testsets_dir else None,
-                                       items_per_suite, title, leaderboards, notes, run_log)
+                                       items_per_suite, title, leaderboards, notes, run_log,
+                                       [Path(p) for p in only] if only is not None else None)
     html_path, md_path = out_dir / HTML_NAME, out_dir / SUMMARY_NAME
     atomic_write_text(html_path, render_html(view))
     atomic_write_text(md_path, render_summary(view))

@@ -98,13 +98,17 @@ def _read_samples(path: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
-def find_runs(runs_dir: str | Path) -> list[Run]:
-    """Every results.json below ``runs_dir`` (hidden folders such as .cache skipped), sorted."""
+def find_runs(runs_dir: str | Path, only: list[str | Path] | None = None) -> list[Run]:
+    """Every results.json below ``runs_dir`` (hidden folders such as .cache skipped), sorted;
+    with ``only``, just those files (e.g. the runs one `unison-bench default` invocation made)."""
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
         raise FileNotFoundError(f"runs folder {runs_dir} does not exist; write one with `unison-bench run --out`")
+    keep = {Path(p).resolve() for p in only} if only is not None else None
     runs = []
     for p in sorted(runs_dir.rglob("results.json")):
+        if keep is not None and p.resolve() not in keep:
+            continue
         if any(part.startswith(".") for part in p.relative_to(runs_dir).parts):
             continue
         try:

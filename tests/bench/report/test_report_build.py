@@ -59,6 +59,18 @@ def test_report_html_and_summary(toy_runs, tmp_path):
     assert "1. extractor toy_noweights: weights 'toy-model' not found" in md
 
 
+def test_only_the_listed_results(toy_runs, tmp_path):
+    oracle = next(toy_runs.runs.rglob("oracle/0/results.json"))
+    paths = build_report(toy_runs.runs, tmp_path / "r", testsets_dir=toy_runs.testsets, items_per_suite={"*": 1},
+                         only=[oracle], notes=["toy note"], run_log=[{"suite": "toy_report", "system": "oracle",
+                                                                     "status": "ok", "wall": "1 s", "cpu": "1 s",
+                                                                     "generated": 6}])
+    html = paths.html.read_text()
+    assert paths.n_runs == 1 and "<th>toy_bad</th>" not in html and "<th>oracle</th>" in html
+    assert "toy note" in html and "toy note" in paths.summary.read_text()
+    assert paths.n_clips == 3 + 1  # one item: source, reference, target + the oracle's output
+
+
 def test_cli(toy_runs, tmp_path, capsys):
     out = tmp_path / "r"
     assert main(["report", str(toy_runs.runs), "-o", str(out), "--testsets", str(toy_runs.testsets),
