@@ -322,11 +322,28 @@ class FeatureStage:
         except MissingWeightsError as e:
             self._errors[ext_name] = f"extractor {ext_name}: {_one_line(e)}"
             raise Unavailable(self._errors[ext_name]) from e
+        except Exception as e:  # noqa: BLE001 - isolate the clip(s) the extractor cannot take
+            log.warning("extractor %s failed on a batch (%s); retrying clip by clip", ext_name, _one_line(e))
+            got = [self._extract_one(ext, ext_name, role, self.items[i], clip) for i, clip in zip(idx, clips)]
+            if all(g is None for g in got):
+                raise Unavailable(f"extractor {ext_name} failed on every clip: {_one_line(e)}") from e
         out: list[dict[str, Any] | None] = [None] * len(self.items)
         for i, f in zip(idx, got):
             out[i] = f
         self._feats[k] = out
         return out
+
+
+    def _extract_one(self, ext, ext_name: str, role: str, item: Item, clip: Clip) -> dict[str, Any] | None:
+        """One clip on its own; a failure leaves that item's features empty (the metric counts it
+        in n_failed) and is logged with the item, never sinking the other clips."""
+        try:
+            return self.cache.extract(ext, [clip], progress=False)[0]
+        except MissingWeightsError:
+            raise
+        except Exception as e:  # noqa: BLE001
+            log.error("extractor %s failed on item %s (%s audio): %s", ext_name, item.id, role, _one_line(e))
+            return None
 
 
 def _bootstrap(values: list[float]) -> tuple[float, float] | None:

@@ -162,3 +162,34 @@ def test_not_applicable_items_are_neither_counted_nor_failed():
     cell, per = score_cell(SpeechOnly(), "toy-wer@toy", items, {}, {it.id: ItemStatus() for it in items})
     assert cell["n"] == 2 and cell["n_failed"] == 1 and cell["value"] == 0.5
     assert per == [0.5, None, None]
+
+
+def test_an_extractor_error_on_one_clip_fails_only_that_item(tmp_path, toys, monkeypatch):
+    """The batch that raises is retried clip by clip; the clip that still raises leaves its item
+    unscored (counted in n_failed) and every other item is scored."""
+    import bench.extractors.catalog as ec
+    from bench import registry
+
+    class Picky(bench_toys.PeakExtractor):
+        name, batch_size = "toy_picky", 64
+        calls = 0
+
+        def extract(self, waves, sides):
+            Picky.calls += 1
+            if Picky.calls <= 2:  # the whole batch, then the first clip on its own
+                raise ValueError("this extractor cannot take that clip")
+            return super().extract(waves, sides)
+
+    class PickyPeak(bench_toys.Peak):
+        name, needs = "pickypeak", {"gen": "toy_picky"}
+
+    monkeypatch.setitem(ec.EXTRACTORS, "toy_picky", Picky)
+    import bench.metrics.catalog as mc
+
+    monkeypatch.setitem(mc.METRICS, "pickypeak@toy", PickyPeak)
+    registry.EXTRACTORS.clear()
+    registry.METRICS.clear()
+    rep = run(_opts(tmp_path, toys, metrics=["pickypeak@toy"]))
+    cell = rep.results["metrics"]["pickypeak@toy"]
+    assert cell["unavailable"] is None and cell["value"] is not None
+    assert cell["n_failed"] == 1 and cell["n"] == rep.results["suite"]["n_items"]
