@@ -1,0 +1,1 @@
+"""Committed regression baselines (see README.md here)."""
