@@ -79,17 +79,50 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bench.tables import rows_from_results, to_markdown
 
     spec = registry.load_suite(args.suite, args.suites_dir)
-    opts = RunOptions(suite=spec, system=args.system, system_args=registry.parse_system_args(args.system_arg),
-                      seed=args.seed, scale=args.scale, limit=args.limit,
-                      out=Path(args.out), testsets_dir=args.testsets, cache_dir=args.cache,
-                      metrics=args.metrics.split(",") if args.metrics else None, progress=not args.no_progress)
-    report = run(opts)
-    if report.results is None:
-        print("generated this rank's share; rank 0 writes the results")
-        return EXIT_OK
-    print(to_markdown(rows_from_results(report.results)))
-    print(f"results: {report.results_path}")
+    seeds = args.seeds or [args.seed]
+    reports = []
+    for seed in seeds:
+        opts = RunOptions(suite=spec, system=args.system, system_args=registry.parse_system_args(args.system_arg),
+                          seed=seed, scale=args.scale, limit=args.limit,
+                          out=Path(args.out), testsets_dir=args.testsets, cache_dir=args.cache,
+                          metrics=args.metrics.split(",") if args.metrics else None, progress=not args.no_progress)
+        report = run(opts)
+        if report.results is None:
+            print("generated this rank's share; rank 0 writes the results")
+            return EXIT_OK
+        print(to_markdown(rows_from_results(report.results)))
+        print(f"results: {report.results_path}")
+        reports.append(report)
+    if len(seeds) > 1:
+        _write_seed_summary(reports)
     return EXIT_OK
+
+
+def _parse_seeds(text: str) -> list[int]:
+    """argparse type of --seeds: "0,1,2" -> [0, 1, 2]; a bad list is a usage error (exit 2)."""
+    try:
+        seeds = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"takes comma-separated integers such as 0,1,2, got {text!r}") from None
+    if len(set(seeds)) != len(seeds) or not seeds:
+        raise argparse.ArgumentTypeError(f"must list distinct seeds, got {text!r}")
+    return seeds
+
+
+def _write_seed_summary(reports) -> None:
+    """mean ± std across seeds beside the per-seed values -> <run>/seeds.json + a printed table."""
+    import json
+
+    from bench.multiseed import aggregate_seeds, format_mean_std
+    from bench.testset import atomic_write_text
+
+    agg = aggregate_seeds([r.results for r in reports])
+    dest = reports[0].results_path.parent.parent / "seeds.json"  # <out>/<suite>/<system>/seeds.json
+    atomic_write_text(dest, json.dumps(agg, indent=2, sort_keys=True))
+    print(f"\n| metric | mean ± std (per seed {agg['seeds']}) |\n|---|---|")
+    for key, cell in agg["metrics"].items():
+        print(f"| `{key}` | {format_mean_std(cell)} |")
+    print(f"seeds: {dest}")
 
 
 def cmd_table(args: argparse.Namespace) -> int:
@@ -151,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="keyword argument for the system's factory (repeatable), e.g. ckpt=/path/ckpt.safetensors")
     sp.add_argument("--limit", type=int, default=None, help="only the first N items (smoke runs)")
     sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--seeds", type=_parse_seeds, default=None, help="several runs, e.g. 0,1,2: adds mean ± std across seeds (seeds.json)")
     sp.add_argument("--scale", default="mini", choices=["mini", "paper"])
     sp.add_argument("--out", default="runs", help="run folder (default runs/)")
     sp.add_argument("--metrics", default=None, help="comma-separated name@variant list overriding the suite's")

@@ -66,3 +66,21 @@ def test_regress_and_compare_are_lazy(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "bench.compare", None)  # not importable
     assert main(["compare"]) == 1
     assert "needs bench.compare" in capsys.readouterr().err
+
+
+def test_run_several_seeds_reports_mean_and_std(env, capsys):
+    import json
+
+    out_dir = env / "runs"
+    assert main(["run", "toy_tones", "--system", "toy_slow", "--limit", "3", "--seeds", "0,1", "--out", str(out_dir),
+                 "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    agg = json.loads((out_dir / "toy_tones" / "toy_slow" / "seeds.json").read_text())
+    assert agg["seeds"] == [0, 1]
+    cell = agg["metrics"]["rmsdiff@toy"]
+    per = [json.loads((out_dir / "toy_tones" / "toy_slow" / s / "results.json").read_text())["metrics"]["rmsdiff@toy"]["value"]
+           for s in ("0", "1")]
+    assert list(cell["per_seed"].values()) == per and abs(cell["value"] - sum(per) / 2) < 1e-12
+    assert "±" in out
+    assert main(["run", "toy_tones", "--system", "oracle", "--seeds", "1,1", "--out", str(out_dir)]) == 2
+    assert "distinct" in capsys.readouterr().err
