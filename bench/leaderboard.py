@@ -165,8 +165,45 @@ def row_subsets(table: str) -> list[tuple[str, str | None]]:
 
 def measured_label(res: dict[str, Any]) -> dict[str, str]:
     suite = res["suite"]
-    return {"system": str(res["system"]["name"]), "scale": str(suite.get("scale", "")), "seed": str(res.get("seed", "")),
-            "date": str(res.get("created", ""))[:10], "suite": str(suite.get("name", ""))}
+    label = {"system": str(res["system"]["name"]), "scale": str(suite.get("scale", "")), "seed": str(res.get("seed", "")),
+             "date": str(res.get("created", ""))[:10], "suite": str(suite.get("name", "")),
+             "params": checkpoint_params(res), "arch": ""}
+    entry = ablation_entry(res)
+    if entry:  # the paper's ablation rows are "conditioning" x "arch": label measured checkpoints the same way
+        label["system"] = f"{entry.get('conditioning', entry.get('name'))} [{entry.get('name')}]"
+        label["arch"] = str(entry.get("arch", ""))
+    return label
+
+
+def checkpoint_params(res: dict[str, Any]) -> str:
+    """Trainable parameters of a UNISON checkpoint system, counted from the model config recorded in
+    its signature (built on the meta device: no weights are read). "" for other systems."""
+    cfg = (res["system"].get("signature") or {}).get("config")
+    if not isinstance(cfg, dict) or "model" not in cfg:
+        return ""
+    import torch
+
+    from unison.config import from_dict
+    from unison.model.dit import build_dit, count_parameters
+
+    with torch.device("meta"):
+        n = count_parameters(build_dit(from_dict(cfg, cross_checks=False).model))
+    return f"{n / 1e6:.2f}M"
+
+
+def ablation_entry(res: dict[str, Any]) -> dict[str, Any] | None:
+    """The suite's ``ablation.checkpoints[scale]`` entry whose file is this run's checkpoint."""
+    ckpt = (res["system"].get("signature") or {}).get("checkpoint")
+    if not ckpt:
+        return None
+    try:
+        from bench.registry import load_suite
+
+        spec = load_suite(res["suite"]["name"])
+    except Exception:  # noqa: BLE001 - a results file from a suite not on this machine: no label
+        return None
+    entries = ((getattr(spec, "ablation", None) or {}).get("checkpoints") or {}).get(res["suite"].get("scale"), [])
+    return next((e for e in entries if e.get("file") == Path(ckpt).name), None)
 
 
 # ---------------------------------------------------------------- output
@@ -188,7 +225,8 @@ def to_markdown(table: Table) -> str:
     for res in table.measured:
         lab = measured_label(res)
         for pub_subset, rs in row_subsets(table.name):
-            cells = ["measured here", lab["system"], "", pub_subset, lab["scale"], lab["seed"], lab["date"]]
+            cells = ["measured here", lab["system"], lab["params"], lab["arch"] or pub_subset, lab["scale"], lab["seed"],
+                     lab["date"]]
             cells += [cell_text(*cell_for(res, c, rs), paper=c.paper) for c in cols]
             lines.append("| " + " | ".join(_md(x) for x in cells) + " |")
     return "\n".join(lines) + "\n"
@@ -214,7 +252,8 @@ def to_csv(table: Table) -> str:
                 ci = (cell or {}).get("ci95") or [None, None]
                 unavailable = (cell or {}).get("unavailable") or (why if cell is None else None)
                 hib = (cell or {}).get("higher_is_better")
-                w.writerow({"table": table.name, "subset": pub_subset, "system": lab["system"], "params": "",
+                w.writerow({"table": table.name, "subset": lab["arch"] or pub_subset, "system": lab["system"],
+                            "params": lab["params"],
                             "metric": c.header, "value": fmt((cell or {}).get("value")),
                             "direction": "" if hib is None else ("higher" if hib else "lower"),
                             "protocol": c.key, "note": "paper protocol" if c.paper else "offline / measured-only column",

@@ -4,8 +4,9 @@ set composed from other suites, run once per checkpoint listed in the YAML's ``a
 params: ``scale`` (which scale of the named suites to build) and ``parts``: a list of
 {suite, version, subset, n, filter}. Each part runs that suite's own builder with its own name and seed (so
 it picks exactly the items that suite picks), keeps the first ``n`` items (by id) whose fields match
-``filter`` (e.g. {task: tts, lang: en}), and adds them with ids ``<subset>-<id>`` and subset
-``<subset>``. Only the kept items' audio is written (buffered until an item is accepted).
+``filter`` (e.g. {task: tts, lang: en}), and adds them with ids ``<position>-<subset>-<id>`` and
+subset ``<subset>`` (the position prefix interleaves the parts, so a limited run still covers
+every column). Only the kept items' audio is written (buffered until an item is accepted).
 """
 from __future__ import annotations
 
@@ -67,8 +68,10 @@ def build(params: dict[str, Any], out) -> None:
             raise ValueError(f"suite {SUITE!r}: part {part['suite']} ({scale}) has {len(kept)} matching items, "
                              f"{n} wanted")
         prefix = part["subset"]
-        for it in kept[: int(n) if n is not None else None]:
-            new_id = f"{prefix}-{it.id}"
+        for pos, it in enumerate(kept[: int(n) if n is not None else None]):
+            # "<position>-<subset>-<id>": manifests sort by id, so the parts interleave and the first
+            # N items of the test set (--limit, --unison-limit) cover every column of the table
+            new_id = f"{pos:03d}-{prefix}-{it.id}"
             fields = {}
             for f in AUDIO_FIELDS:
                 rel = getattr(it, f)

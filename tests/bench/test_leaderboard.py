@@ -106,3 +106,19 @@ def test_unspecified_paper_protocol_points_to_the_pinned_variant(tmp_path):
     paper = next(r for r in rows if r["metric"] == "Removal")
     assert paper["value"] == "" and "names no model" in paper["unavailable"]
     assert next(r for r in rows if r["metric"] == "Removal [removal@yamnet-speech]")["value"] == "0.9"
+
+
+def test_ablation_rows_are_labelled_like_the_paper():
+    """A measured checkpoint of the ablations suite is labelled by the suite's own checkpoint entry
+    (conditioning [name], arch) and its parameter count comes from its recorded config."""
+    from bench.leaderboard import measured_label
+    from unison.config import load_config, to_dict
+
+    cfg = to_dict(load_config(["profile=tiny", "model.fusion=penultimate"]))
+    res = {"suite": {"name": "ablations", "scale": "mini"}, "seed": 0, "created": "2026-11-22T00:00:00",
+           "system": {"name": "unison:x/tiny-L.safetensors",
+                      "signature": {"checkpoint": "x/tiny-L.safetensors", "config": cfg}}}
+    lab = measured_label(res)
+    assert lab["system"] == "L (penultimate layer) [tiny-L]" and lab["arch"] == "tiny"
+    assert lab["params"] == "3.51M"
+    assert measured_label({**res, "system": {"name": "oracle", "signature": {}}})["params"] == ""

@@ -20,6 +20,9 @@ def test_mini_composed_from_the_named_suites(built, tmp_path_factory):
     first16 = sorted(src.items, key=lambda it: it.id)[:16]
     assert [(it.meta["from_id"], it.caption) for it in sorted(t2a, key=lambda it: it.id)] == \
         [(it.id, it.caption) for it in first16]
+    # ids interleave the parts: any limited run (--limit 2, --unison-limit 8) covers both columns
+    ordered = sorted(ts.items, key=lambda it: it.id)
+    assert [it.subset for it in ordered[:4]] == ["t2a", "tts-en", "t2a", "tts-en"]
 
 
 def test_ablation_field_table_and_checkpoints():
