@@ -125,7 +125,6 @@ class PannsCnn14Extractor(ResolvedWeights, Extractor):
     sample_rate = SAMPLE_RATE
     batch_size = 8
 
-
     def signature(self) -> dict[str, Any]:
         return {
             "model": "PANNs Cnn14_16k",

@@ -140,7 +140,6 @@ class VGGishExtractor(ResolvedWeights, Extractor):
     sample_rate = SAMPLE_RATE
     batch_size = 16
 
-
     def signature(self) -> dict[str, Any]:
         return {
             "model": "torchvggish (harritaylor) VGGish",

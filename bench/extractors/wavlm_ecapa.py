@@ -265,7 +265,6 @@ class WavLMEcapaExtractor(ResolvedWeights, Extractor):
     sample_rate = SAMPLE_RATE
     batch_size = 1
 
-
     def signature(self) -> dict[str, Any]:
         return {
             "model": "UniSpeech ECAPA_TDNN_SMALL on WavLM-large hidden states (seed-tts-eval SIM)",
