@@ -3,6 +3,8 @@ tiny codec's own resynthesis (encode -> decode, no DiT) of each target of a mini
 the same score of bench runs' generated audio.
 
     python checkpoints/tiny/codec_ceiling.py <testset folder with manifest.jsonl> <run folder> [<run folder> ...]
+    # a candidate codec before any DiT exists: profile=tiny plus audio overrides
+    python checkpoints/tiny/codec_ceiling.py <testset> --codec audio.vae.path=runs/vae.pth audio.vae.latent_channels=20
 """
 import argparse
 import json
@@ -15,6 +17,8 @@ import torch
 
 from bench.extractors.yamnet import build
 from bench.metrics.classifier import kl_ref_gen
+from unison.audio.codec import build_codec
+from unison.config import load_config
 from unison.pipeline import UnisonPipeline
 
 
@@ -29,11 +33,18 @@ def main():
     p.add_argument("testset", type=Path)
     p.add_argument("runs", type=Path, nargs="*", help="run folders holding audio/<item id>.wav")
     p.add_argument("--ckpt", type=Path, default=Path(__file__).with_name("unison-tiny.safetensors"))
+    p.add_argument("--codec", nargs="+", metavar="OVERRIDE",
+                   help="build the codec from profile=tiny + these overrides instead of --ckpt's")
     a = p.parse_args()
     torch.set_num_threads(1)
     items = [json.loads(line) for line in (a.testset / "manifest.jsonl").open()]
-    pipe = UnisonPipeline.from_checkpoint(a.ckpt)
-    sr, hop2 = pipe.sample_rate, 2 * pipe.cfg.audio.mel.hop_length
+    if a.codec:  # resynthesis does not depend on the latent statistics (encode normalises, decode undoes it)
+        audio = load_config(["profile=tiny", *a.codec], cross_checks=False).audio
+        codec = build_codec(audio, None)
+    else:
+        pipe = UnisonPipeline.from_checkpoint(a.ckpt)
+        codec, audio = pipe.codec, pipe.cfg.audio
+    sr, hop2 = codec.sample_rate, 2 * audio.mel.hop_length
     yam = build()
 
     def logits(waves):
@@ -45,7 +56,7 @@ def main():
         for it in items:
             w = load(a.testset / it["target"], sr)
             w = w[: len(w) // hop2 * hop2]  # whole latent frames
-            out = pipe.codec.decode(pipe.codec.encode(torch.from_numpy(w)[None]))[0].float().numpy()
+            out = codec.decode(codec.encode(torch.from_numpy(w)[None]))[0].float().numpy()
             resyn.append(soxr.resample(out, sr, 16000).astype(np.float32))
     print(f"kl@yamnet-16k over {len(items)} items")
     print(f"  codec resynthesis of the targets: {kl_ref_gen(ref, logits(resyn)).mean():.3f}")
