@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.extractors.laion_clap import LaionClapExtractor, clap_state_dict
+from bench.extractors.laion_clap import VARIANTS, LaionClapExtractor, clap_state_dict
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -55,15 +55,16 @@ def make_tiny_text_models(hub: Path, work: Path) -> None:
 SCRIPT = textwrap.dedent("""
     import json, sys
     import numpy as np, torch
-    from bench.extractors.laion_clap import LaionClapExtractor, clap_630k, seeded_numpy, weight_spec
+    from bench.extractors.laion_clap import VARIANTS, LaionClapExtractor, seeded_numpy, weight_spec
     import laion_clap
 
     out = {}
-    ext = clap_630k()
+    variant = sys.argv[2]
+    ext = LaionClapExtractor(variant)
     out["before"] = ext.available()
     # A CLAP checkpoint in laion-clap's training format: {"state_dict": {"module." + key: ...}, "epoch": ...}.
     torch.manual_seed(0)
-    src = laion_clap.CLAP_Module(enable_fusion=False, amodel="HTSAT-tiny", device="cpu")
+    src = laion_clap.CLAP_Module(enable_fusion=False, amodel=VARIANTS[variant]["amodel"], device="cpu")
     sd = {"module." + k: v for k, v in src.model.state_dict().items()}
     sd["module.text_branch.embeddings.position_ids"] = torch.arange(80)[None]
     torch.save({"epoch": 15, "state_dict": sd}, sys.argv[1])
@@ -87,23 +88,25 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-@pytest.mark.e2e  # builds a real-size HTSAT-tiny (+ tiny RoBERTa) and saves/loads it: ~45 s CPU
-def test_tiny_clap_loads_offline_in_hub_cache(tmp_path):
+@pytest.mark.e2e  # builds a real-size HTSAT (+ tiny RoBERTa) and saves/loads it: ~45 s CPU (tiny), more (base)
+@pytest.mark.parametrize("variant", ["630k", "music-speech"])  # HTSAT-tiny; HTSAT-base (the paper protocol's)
+def test_clap_loads_offline_in_hub_cache(tmp_path, variant):
     if importlib.util.find_spec("laion_clap") is None:  # (importing it here would need the HF files)
         pytest.skip("laion-clap is not installed")
     hub = tmp_path / "hf" / "hub"
     make_tiny_text_models(hub, tmp_path)
-    weights_dir = tmp_path / "weights" / "laion-clap-630k"
+    filename = VARIANTS[variant]["filename"]
+    weights_dir = tmp_path / "weights" / f"laion-clap-{variant}"
     weights_dir.mkdir(parents=True)
     env = {**os.environ, "HF_HOME": str(tmp_path / "hf"), "HF_HUB_CACHE": str(hub), "HF_HUB_OFFLINE": "1",
            "TRANSFORMERS_OFFLINE": "1", "UNISON_WEIGHTS_DIR": str(tmp_path / "weights"),
            "UNISON_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(REPO_ROOT)}
-    proc = subprocess.run([sys.executable, "-c", SCRIPT, str(weights_dir / "630k-audioset-best.pt")], env=env,
+    proc = subprocess.run([sys.executable, "-c", SCRIPT, str(weights_dir / filename), variant], env=env,
                           capture_output=True, text=True, timeout=600, cwd=tmp_path)
     line = [l for l in proc.stdout.splitlines() if l.startswith("RESULT")]
     assert line, proc.stderr[-3000:]
     out = json.loads(line[0][len("RESULT"):])
-    assert out["before"].startswith("unavailable:") and "630k-audioset-best.pt" in out["before"]
+    assert out["before"].startswith("unavailable:") and filename in out["before"]
     assert out["after"] is None and len(out["sha"]) == 64
     assert out["shapes"] == [[512], [512]]
     assert out["text_err"] < 1e-5 and out["audio_err"] < 1e-5  # loaded weights = the saved ones
