@@ -14,7 +14,7 @@ PROFILES = {
     "ablation_d24_l": ("d24_l", 24, "Qwen/Qwen2.5-Omni-7B", 16000, 20),
     "ablation_d24_ol": ("d24_ol", 24, "Qwen/Qwen2.5-Omni-7B", 16000, 20),
     "ablation_s32": ("s32", 32, "Qwen/Qwen2.5-Omni-7B", 16000, 20),
-    "tiny": ("tiny", 4, "google/gemma-3-270m", 22050, 8),
+    "tiny": ("tiny", 4, "google/gemma-3-270m", 22050, 20),
 }
 
 

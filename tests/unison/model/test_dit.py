@@ -87,7 +87,7 @@ def test_zero_init_output_is_exactly_zero(fusion, arch):
     torch.manual_seed(0)
     model = build_dit(tiny_cfg(fusion, arch)).eval()
     feats, mask = text_inputs(model, 2, 5)
-    v = model(torch.randn(2, 9, 17), torch.rand(2), model.prepare_text(feats, mask))
+    v = model(torch.randn(2, 9, model.cfg.in_channels), torch.rand(2), model.prepare_text(feats, mask))
     assert torch.equal(v, torch.zeros_like(v))
 
 
@@ -95,7 +95,7 @@ def test_zero_init_output_is_exactly_zero(fusion, arch):
 def test_padded_text_equals_unpadded(fusion, arch):
     model = random_model(tiny_cfg(fusion, arch))
     feats, mask = text_inputs(model, 1, 5)
-    x, t = torch.randn(1, 10, 17), torch.tensor([0.3])
+    x, t = torch.randn(1, 10, model.cfg.in_channels), torch.tensor([0.3])
     with torch.no_grad():
         alone = model(x, t, model.prepare_text(feats, mask))
         # pad to 9 tokens with large garbage features that the mask must hide
@@ -113,7 +113,7 @@ def test_text_positions_do_not_matter_but_audio_positions_do(fusion, arch):
     model = random_model(tiny_cfg(fusion, arch))
     feats, mask = text_inputs(model, 2, 6)
     perm = torch.tensor([3, 0, 5, 1, 4, 2])
-    x, t = torch.randn(2, 8, 17), torch.tensor([0.2, 0.9])
+    x, t = torch.randn(2, 8, model.cfg.in_channels), torch.tensor([0.2, 0.9])
     with torch.no_grad():
         ref = model(x, t, model.prepare_text(feats, mask))
         permuted = model(x, t, model.prepare_text(feats[:, :, perm], mask[:, perm]))
@@ -139,7 +139,7 @@ def test_text_cond_cat_equals_separate_forwards():
     model = random_model(tiny_cfg())
     f1, m1 = text_inputs(model, 1, 7, seed=2)
     f2, m2 = text_inputs(model, 1, 2, seed=3)
-    x, t = torch.randn(2, 6, 17), torch.tensor([0.4, 0.4])
+    x, t = torch.randn(2, 6, model.cfg.in_channels), torch.tensor([0.4, 0.4])
     with torch.no_grad():
         c1, c2 = model.prepare_text(f1, m1), model.prepare_text(f2, m2)
         both = model(x, t, TextCond.cat([c1, c2]))
@@ -150,7 +150,7 @@ def test_text_cond_cat_equals_separate_forwards():
 def test_timestep_changes_output():
     model = random_model(tiny_cfg())
     feats, mask = text_inputs(model, 1, 4)
-    cond, x = model.prepare_text(feats, mask), torch.randn(1, 6, 17)
+    cond, x = model.prepare_text(feats, mask), torch.randn(1, 6, model.cfg.in_channels)
     with torch.no_grad():
         assert not torch.allclose(model(x, torch.tensor([0.1]), cond), model(x, torch.tensor([0.9]), cond))
 
@@ -158,7 +158,7 @@ def test_timestep_changes_output():
 def test_bf16_model_matches_fp32():
     model = random_model(tiny_cfg())
     feats, mask = text_inputs(model, 2, 5)
-    x, t = torch.randn(2, 12, 17), torch.rand(2)
+    x, t = torch.randn(2, 12, model.cfg.in_channels), torch.rand(2)
     with torch.no_grad():
         ref = model(x, t, model.prepare_text(feats, mask))
         model = model.to(torch.bfloat16)
@@ -175,8 +175,9 @@ def test_bad_inputs_are_clear_errors():
     with pytest.raises(ValueError, match="mask must be"):
         model.prepare_text(feats, mask.long())
     cond = model.prepare_text(feats, mask)
-    with pytest.raises(ValueError, match=r"x \(B, T, 17\)"):
-        model(torch.randn(2, 6, 16), torch.rand(2), cond)
+    c = model.cfg.in_channels
+    with pytest.raises(ValueError, match=rf"x \(B, T, {c}\)"):
+        model(torch.randn(2, 6, c - 1), torch.rand(2), cond)
 
 
 @pytest.mark.parametrize("fusion, arch", VARIANTS)
@@ -185,7 +186,7 @@ def test_gradients_reach_every_parameter_except_documented_ones(fusion, arch):
     the last block's text output projection and MLP unused, and say so."""
     model = random_model(tiny_cfg(fusion, arch)).train()
     feats, mask = text_inputs(model, 2, 5)
-    v = model(torch.randn(2, 6, 17), torch.rand(2), model.prepare_text(feats, mask))
+    v = model(torch.randn(2, 6, model.cfg.in_channels), torch.rand(2), model.prepare_text(feats, mask))
     v.square().mean().backward()
     unused = {n for n, p in model.named_parameters() if p.grad is None}
     last = len(model.blocks) - 1
