@@ -121,4 +121,5 @@ def gather_objects(obj) -> list:
 
 def shutdown() -> None:
     if dist.is_initialized():
+        dist.barrier()  # no rank tears gloo down while another still has collectives in flight
         dist.destroy_process_group()

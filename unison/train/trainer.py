@@ -265,7 +265,9 @@ class Trainer:
     def _ema_weights(self) -> dict[str, torch.Tensor]:
         state = self._model_state()
         for name, value in self.ema.shadow.items():
-            full = value.full_tensor() if hasattr(value, "full_tensor") else value
+            full = value.full_tensor() if hasattr(value, "full_tensor") else value  # FSDP: a collective, every rank
+            if self.fsdp and name not in state:  # FSDP full state dicts (cpu_offload) live on rank 0 only
+                continue
             state[name] = full.detach().cpu().to(state[name].dtype)
         return state
 
