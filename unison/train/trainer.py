@@ -314,6 +314,12 @@ class Trainer:
         if state["world_size"] != self.env.world_size:
             raise ValueError(f"{ck} was written by {state['world_size']} processes, this run has "
                              f"{self.env.world_size}; resume with the same --nproc-per-node")
+        saved_lr = state["scheduler"].get("lr_lambdas") or []
+        now_lr = [vars(f) for f in self.scheduler.lr_lambdas]
+        if any(s and s != n for s, n in zip(saved_lr, now_lr)):  # LambdaLR would silently keep the saved one
+            raise ValueError(f"{ck} was trained with the lr schedule {saved_lr[0]}, this run's config gives "
+                             f"{now_lr[0]} (train.warmup_steps / train.total_steps / min lr ratio); resume with "
+                             "the same settings, or start a new run in another --out from the exported weights")
         weights = load_checkpoint(ck / "model.safetensors")
         ema = load_checkpoint(ck / "ema.safetensors")
         if self.fsdp:

@@ -29,6 +29,13 @@ def _params(tr):
     return {k: v.clone() for k, v in tr.module.state_dict().items()}
 
 
+def test_resume_with_another_schedule_is_refused(make_trainer, tmp_path):
+    make_trainer(out=tmp_path / "a", total_steps=8, ckpt_every=4).train(steps=4)
+    longer = make_trainer(out=tmp_path / "a", total_steps=16, ckpt_every=4)  # the saved cosine ends at 8
+    with pytest.raises(ValueError, match="lr schedule .*train.total_steps"):
+        longer.train()
+
+
 def test_resume_reproduces_next_steps_bitwise(make_trainer, tmp_path):
     straight = make_trainer(out=tmp_path / "a", total_steps=8, ckpt_every=4)
     ra = straight.train()
