@@ -333,7 +333,6 @@ class FeatureStage:
         self._feats[k] = out
         return out
 
-
     def _extract_one(self, ext, ext_name: str, role: str, item: Item, clip: Clip) -> dict[str, Any] | None:
         """One clip on its own; a failure leaves that item's features empty (the metric counts it
         in n_failed) and is logged with the item, never sinking the other clips."""

@@ -262,8 +262,10 @@ class Trainer:
                                             options=StateDictOptions(full_state_dict=True, cpu_offload=True))
         return self.optimizer.state_dict()
 
-    def _ema_weights(self) -> dict[str, torch.Tensor]:
-        state = self._model_state()
+    def _ema_weights(self, model_state: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+        """The model state with the EMA values in place of the trainable parameters; pass an already
+        gathered ``model_state`` to avoid a second (under FSDP: collective, whole-model) gather."""
+        state = dict(model_state) if model_state is not None else self._model_state()
         for name, value in self.ema.shadow.items():
             full = value.full_tensor() if hasattr(value, "full_tensor") else value  # FSDP: a collective, every rank
             if self.fsdp and name not in state:  # FSDP full state dicts (cpu_offload) live on rank 0 only
@@ -275,7 +277,8 @@ class Trainer:
         """Write a complete checkpoint of the current step (all ranks call this)."""
         name = f"step_{self.step:08d}"
         final, tmp = self.out_dir / name, self.out_dir / f".{name}.tmp"
-        model_state, optim_state, ema_state = self._model_state(), self._optim_state(), self._ema_weights()
+        model_state, optim_state = self._model_state(), self._optim_state()
+        ema_state = self._ema_weights(model_state)
         rng = {"rank": self.env.rank, "train_gen": self.gen.get_state()}
         rngs = D.gather_objects(rng)
         if self.env.is_main:
