@@ -209,7 +209,9 @@ class UnisonPipeline:
                       prefix=prefix)
 
     def _decode(self, z: Tensor) -> np.ndarray:
-        wave = self.codec.decode(z.to(self.device)).float().cpu().numpy()  # (B, samples)
+        # One item per decode: convolution kernels, like matmuls, choose their blocking by batch size.
+        wave = torch.cat([self.codec.decode(z[i:i + 1].to(self.device)) for i in range(z.shape[0])])
+        wave = wave.float().cpu().numpy()  # (B, samples)
         if not np.isfinite(wave).all():
             raise NonFiniteLatentError("decoded audio contains NaN/inf (the latent was finite); "
                                        "check the codec weights and latent stats")

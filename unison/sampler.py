@@ -4,6 +4,13 @@ The solver loop is deliberately tiny so it can be checked against the math:
 Euler ``z += (t_next - t) * v(z, t)``; midpoint and Heun are the usual second-order variants.
 CFG is ``v = v_u + w (v_c - v_u)`` with the conditional and unconditional branches stacked into ONE
 batched forward, and the text conditions prepared once per call (they do not depend on t).
+
+Batch invariance: each item of a batch is integrated on its own (its cond/uncond pair is the
+forward's batch of 2, its text trimmed to its own tokens). Matrix kernels pick their blocking and
+reduction order from the operand shapes, so a batched forward gives an item different low bits
+depending on its batch-mates and their text lengths; one item per forward gives the same bits
+whatever batch the caller assembled (with unison.determinism's thread-independent matmuls, also
+whatever the thread count).
 """
 from __future__ import annotations
 
@@ -114,12 +121,19 @@ class PrefixClamp:
         return torch.where(self.keep, (1 - t) * self.z_ref + t * self.noise, z)
 
 
+def own_tokens(hidden: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+    """One prompt's features (1, n_layers, S, H) and mask (1, S) cut after its last real token, so the
+    padding a batch gave it (set by its batch-mates' lengths) cannot reach the forward."""
+    n = int(mask[0].nonzero().max()) + 1 if bool(mask.any()) else 1  # an empty prompt keeps one masked slot
+    return hidden[:, :, :n], mask[:, :n]
+
+
 @torch.no_grad()
 def sample(model: torch.nn.Module, text: tuple[Tensor, Tensor], noise: Tensor, *, z_s: Tensor | None = None,
            m: int | Tensor = 0, uncond_text: tuple[Tensor, Tensor] | None = None, cfg_scale: float = 4.5,
            steps: int = 100, solver: str = "euler", cfg_formula: str = CFG_FORMULAS[0],
            prefix: tuple[Tensor, Tensor] | None = None) -> Tensor:
-    """Generate latents (B, T, C) from ``noise`` (B, T, C).
+    """Generate latents (B, T, C) from ``noise`` (B, T, C), one item at a time (module docstring).
 
     text: (hidden (B, n_layers, S, H), mask (B, S)) of the prompts; uncond_text: the empty prompt's
     features ((1 or B), n_layers, S0, H) or None for no guidance. prefix: (z_ref (B, T, C), keep (B, T))
@@ -128,11 +142,27 @@ def sample(model: torch.nn.Module, text: tuple[Tensor, Tensor], noise: Tensor, *
         raise ValueError(f"unknown cfg_formula {cfg_formula!r}; supported: {CFG_FORMULAS}")
     hidden, mask = text
     B = noise.shape[0]
+    m = torch.as_tensor(m)
+    out = []
+    for i in range(B):
+        row = slice(i, i + 1)
+        uncond = None
+        if uncond_text is not None:
+            uncond = tuple(x[row] if x.shape[0] == B else x for x in uncond_text)
+        out.append(sample_one(
+            model, own_tokens(hidden[row], mask[row]), noise[row], z_s=None if z_s is None else z_s[row],
+            m=m if m.dim() == 0 else m[row], uncond_text=uncond, cfg_scale=cfg_scale, steps=steps, solver=solver,
+            prefix=None if prefix is None else (prefix[0][row], prefix[1][row])))
+    return torch.cat(out)
+
+
+def sample_one(model: torch.nn.Module, text: tuple[Tensor, Tensor], noise: Tensor, *, z_s: Tensor | None,
+               m: Tensor, uncond_text: tuple[Tensor, Tensor] | None, cfg_scale: float, steps: int, solver: str,
+               prefix: tuple[Tensor, Tensor] | None) -> Tensor:
+    """One item (batch 1): its cond and uncond branches are the forward's batch of 2."""
+    hidden, mask = text
     if uncond_text is not None:
-        uh, um = uncond_text
-        if uh.shape[0] == 1:
-            uh, um = uh.expand(B, *uh.shape[1:]), um.expand(B, *um.shape[1:])
-        hidden, mask = concat_text((hidden, mask), (uh, um))  # (2B, n_layers, S, H)
+        hidden, mask = concat_text((hidden, mask), own_tokens(*uncond_text))  # (2, n_layers, S, H)
     dtype = next(model.parameters()).dtype
     cond = model.prepare_text(hidden.to(dtype), mask)  # once per call: independent of t
     velocity = GuidedVelocity(model, cond, z_s, m, cfg_scale if uncond_text is not None else None)

@@ -7,6 +7,29 @@ from torch import nn
 from unison.config import MelConfig
 
 
+class NativeConvTranspose1d(nn.ConvTranspose1d):
+    """nn.ConvTranspose1d run by ATen's own kernel (im2col + BLAS) instead of oneDNN's deconvolution,
+    whose float32 sums depend on the thread count (up to 2e-6 on a vocoder's last upsampling layer
+    between 1 and 2 threads); the native kernel is thread-independent and no slower at vocoder sizes.
+    Same parameters and names as nn.ConvTranspose1d, so published weights load unchanged."""
+
+    def forward(self, x: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
+        onednn = torch.backends.mkldnn.enabled
+        torch.backends.mkldnn.enabled = False
+        try:
+            return super().forward(x, output_size)
+        finally:
+            torch.backends.mkldnn.enabled = onednn
+
+
+def use_native_transposed_convs(module: nn.Module) -> nn.Module:
+    """Switch every nn.ConvTranspose1d inside a third-party generator to NativeConvTranspose1d."""
+    for m in module.modules():
+        if type(m) is nn.ConvTranspose1d:
+            m.__class__ = NativeConvTranspose1d
+    return module
+
+
 class VocoderUnavailableError(RuntimeError):
     """A vocoder cannot be built on this machine (missing package or weights); says why and how to fix."""
 

