@@ -30,6 +30,7 @@ from bench.results import SCHEMA_VERSION, describe_from_key, harness_info, metri
 from bench.spec import SuiteSpec, ValidationSettings, canonical_json
 from bench.systems.base import Generated, System
 from bench.testset import TestSet, atomic_write_bytes, atomic_write_text, build_testset
+from unison.core.audio import float_wav_bytes
 from unison.weights import MissingWeightsError
 
 log = logging.getLogger(__name__)
@@ -87,15 +88,6 @@ def generation_signature(system: System, item: Item, seed: int, spec: SuiteSpec,
     return hashlib.sha256(canonical_json(blob).encode()).hexdigest()
 
 
-def float_wav_bytes(g: Generated) -> bytes:
-    import io
-
-    wave = np.asarray(g.wave, dtype=np.float32)
-    buf = io.BytesIO()
-    sf.write(buf, wave, int(g.sample_rate), format="WAV", subtype="FLOAT")
-    return buf.getvalue()
-
-
 class GenerationStore:
     """Files of one run: audio/<id>.wav, audio/<id>.json (signature sidecar), audio/<id>.failed.json."""
 
@@ -126,7 +118,7 @@ class GenerationStore:
         return rec["error"] if rec and rec.get("signature") == sig else None
 
     def save(self, item_id: str, sig: str, g: Generated, system: str) -> None:
-        atomic_write_bytes(self.wav(item_id), float_wav_bytes(g))
+        atomic_write_bytes(self.wav(item_id), float_wav_bytes(g.wave, g.sample_rate))
         # the sidecar goes last: its presence with a matching signature means the wav is complete
         side = {"signature": sig, "system": system, "sample_rate": int(g.sample_rate)}
         if getattr(g, "info", None):
@@ -167,7 +159,10 @@ def _one_line(e: BaseException) -> str:
 
 def generate_all(system: System, items: list[Item], sigs: dict[str, str], testset: TestSet,
                  store: GenerationStore, progress: bool) -> tuple[int, dict[str, str]]:
-    """Generate this rank's missing items. Returns (n generated, {item id: error} for failures)."""
+    """Generate this rank's missing items. Returns (n generated, {item id: error} for failures).
+
+    Each output is written the moment the system yields it, so a kill loses at most the item in
+    flight; a rerun regenerates only what has no file with a matching signature."""
     from tqdm import tqdm
 
     errors: dict[str, str] = {}
@@ -179,39 +174,47 @@ def generate_all(system: System, items: list[Item], sigs: dict[str, str], testse
             errors[it.id] = f"system {system.name!r} does not support task {it.task!r}"
             continue
         todo.append(it)
-    bs = max(1, int(getattr(system, "batch_size", 1)))
+    if len(todo) < len(items):
+        log.info("%s: %d of %d items already generated (resumed from disk), %d to generate",
+                 system.name, len(items) - len(todo) - sum(it.id in errors for it in items), len(items), len(todo))
     n_done = 0
     bar = tqdm(total=len(todo), desc=f"generate {system.name}", unit="item", disable=not progress, leave=False)
+
+    def record(it: Item, g: Generated | BaseException) -> None:
+        nonlocal n_done
+        try:
+            if isinstance(g, BaseException):
+                raise g
+            _check_generated(g)
+            store.save(it.id, sigs[it.id], g, system.name)
+            n_done += 1
+        except Exception as e:  # noqa: BLE001 - recorded per item, the suite goes on
+            msg = "generation failed: " + _one_line(e)
+            log.warning("item %s: %s", it.id, msg)
+            errors[it.id] = msg
+            store.save_failure(it.id, sigs[it.id], msg)
+        bar.update(1)
+
+    bs = max(1, int(system.batch_size))
     for start in range(0, len(todo), bs):
         batch = todo[start:start + bs]
+        pending = list(batch)
         try:
-            outs = system.generate(batch, testset.root)
-            if len(outs) != len(batch):
-                raise ValueError(f"system returned {len(outs)} outputs for {len(batch)} items")
-            pairs = list(zip(batch, outs))
+            outputs = iter(system.generate(batch, testset.root))
+            while pending:
+                g = next(outputs, None)
+                if g is None:
+                    raise ValueError(f"system returned {len(batch) - len(pending)} outputs for {len(batch)} items")
+                record(pending.pop(0), g)
         except Exception as e:  # noqa: BLE001 - isolate the failing item(s) below
             if len(batch) == 1:
-                pairs = [(batch[0], e)]
-            else:  # retry one by one so one bad item does not fail its batch-mates
-                pairs = []
-                for it in batch:
-                    try:
-                        pairs.append((it, system.generate([it], testset.root)[0]))
-                    except Exception as e1:  # noqa: BLE001
-                        pairs.append((it, e1))
-        for it, g in pairs:
-            try:
-                if isinstance(g, BaseException):
-                    raise g
-                _check_generated(g)
-                store.save(it.id, sigs[it.id], g, system.name)
-                n_done += 1
-            except Exception as e:  # noqa: BLE001 - recorded per item, the suite goes on
-                msg = "generation failed: " + _one_line(e)
-                log.warning("item %s: %s", it.id, msg)
-                errors[it.id] = msg
-                store.save_failure(it.id, sigs[it.id], msg)
-        bar.update(len(batch))
+                record(pending.pop(0), e)
+            for it in pending:  # retry one by one so one bad item does not fail its batch-mates
+                try:
+                    g = next(iter(system.generate([it], testset.root)))
+                except Exception as e1:  # noqa: BLE001
+                    g = e1
+                record(it, g)
     bar.close()
     return n_done, errors
 

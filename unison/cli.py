@@ -29,7 +29,8 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from unison.pipeline import UnisonPipeline, save_wav
+    from unison.core.audio import write_float_wav
+    from unison.pipeline import UnisonPipeline
 
     import torch
 
@@ -37,7 +38,7 @@ def _generate(args: argparse.Namespace) -> int:
                                           dtype=getattr(torch, args.dtype))
     wave, sr = pipe.generate(args.task, args.text, args.seconds, source=args.source, reference=args.reference,
                              seed=args.seed, steps=args.steps, cfg_scale=args.cfg_scale, solver=args.solver)
-    out = save_wav(args.output, wave, sr)  # written only now, after a successful generation
+    out = write_float_wav(args.output, wave, sr)  # written only now, after a successful generation
     print(f"wrote {out} ({wave.shape[0]} samples, {sr} Hz, {wave.shape[0] / sr:.2f} s)")
     return 0
 

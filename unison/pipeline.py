@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -21,6 +20,7 @@ import torch
 from torch import Tensor
 
 from unison.checkpoint import load_checkpoint, load_into
+from unison.core.audio import write_float_wav
 from unison.config import UnisonConfig
 from unison.sampler import NonFiniteLatentError, item_noise, sample
 from unison.tasks import EDITING, ZERO_SHOT, TaskSpec, get_task, prefix_source
@@ -83,23 +83,6 @@ def fit_length(wave: np.ndarray, samples: int) -> np.ndarray:
     if wave.shape[0] >= samples:
         return wave[:samples]
     return np.pad(wave, (0, samples - wave.shape[0]))
-
-
-def save_wav(path: str | os.PathLike, wave: np.ndarray, sample_rate: int) -> Path:
-    """Write a float32 WAV atomically (temp file beside the target, renamed on success)."""
-    import soundfile as sf
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".wav", dir=path.parent)
-    os.close(fd)
-    try:
-        sf.write(tmp, wave, sample_rate, subtype="FLOAT", format="WAV")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
 
 
 @dataclass
@@ -245,4 +228,4 @@ class UnisonPipeline:
     def generate_to_file(self, out: str | os.PathLike, task: str, text: str, seconds: float, **kw) -> Path:
         """Generate and write a WAV; nothing is written unless generation succeeds."""
         wave, sr = self.generate(task, text, seconds, **kw)
-        return save_wav(out, wave, sr)
+        return write_float_wav(out, wave, sr)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -27,6 +27,7 @@ class System(ABC):
 
     name: str = "system"
     tasks: tuple[str, ...] = ()  # tasks it can do; empty = all
+    batch_size: int = 1  # items handed to one ``generate`` call
 
     def supports(self, task: str) -> bool:
         return not self.tasks or task in self.tasks
@@ -35,6 +36,7 @@ class System(ABC):
     def signature(self) -> dict[str, Any]: ...
 
     @abstractmethod
-    def generate(self, items: list[Item], root: Path) -> list[Generated]:
-        """Generate one output per item (same order). ``root`` is the test-set root for
+    def generate(self, items: list[Item], root: Path) -> Iterable[Generated]:
+        """One output per item, in order; yield each as soon as it is ready (the runner writes it
+        at once, so a kill loses only the item in flight). ``root`` is the test-set root for
         resolving items' relative audio paths. Raise on a failure; the runner records it per item."""

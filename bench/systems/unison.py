@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from bench.item import Item
 from bench.systems._audio import n_samples, pad_or_crop
@@ -31,7 +31,7 @@ FIT_RULE = "pipeline output (whole latent frames) cropped / zero-padded at the e
 
 class UnisonSystem(SeededRun, System):
     name = "unison"
-    batch_size = 8
+    batch_size = 8  # items per generate() call; each is sampled and yielded on its own
 
     def __init__(self, ckpt: str | None = None, device: str | None = None, dtype: str = "float32",
                  steps: int | str | None = None, cfg: float | str | None = None, solver: str | None = None,
@@ -92,14 +92,14 @@ class UnisonSystem(SeededRun, System):
             self._pipe = UnisonPipeline.from_checkpoint(self.ckpt, overrides, device=device, dtype=dtype)
         return self._pipe
 
-    def generate(self, items: list[Item], root: Path) -> list[Generated]:
+    def generate(self, items: list[Item], root: Path) -> Iterator[Generated]:
+        """One sampling call per item: the sampler works item by item anyway (batch invariance), and
+        yielding each output lets the runner write it before the next one starts."""
         from unison.tasks import ZERO_SHOT, get_task
 
         pipe, st = self.pipeline(), self.sampler()
         kw = {"steps": st["steps"], "cfg_scale": st["cfg_scale"], "solver": st["solver"]}
         sr = pipe.sample_rate
-        out: dict[str, Generated] = {}
-        groups: dict[tuple[str, float], list[Item]] = {}
         for it in items:
             spec = get_task(it.task)  # an unknown task fails here with the list of valid ones
             if spec.m == ZERO_SHOT:
@@ -107,18 +107,12 @@ class UnisonSystem(SeededRun, System):
                     raise ValueError(f"item {it.id!r} ({it.task}) has no reference speaker clip")
                 wave, _ = pipe.generate(spec.name, it.instruction, it.seconds, reference=Path(root) / it.reference,
                                         seed=self.seed_for(it), **kw)
-                out[it.id] = Generated(pad_or_crop(wave, n_samples(it.seconds, sr)), sr)
             else:
-                groups.setdefault((spec.name, float(it.seconds)), []).append(it)
-        for (task, seconds), group in groups.items():  # one sampling call per task and length
-            sources = None
-            if get_task(task).needs_source:
-                missing = [it.id for it in group if it.source is None]
-                if missing:
-                    raise ValueError(f"editing items without item.source: {missing}")
-                sources = [Path(root) / it.source for it in group]
-            waves = pipe.generate_batch(task, [it.instruction for it in group], seconds,
-                                        [self.seed_for(it) for it in group], sources=sources, **kw)
-            for it, wave in zip(group, waves):
-                out[it.id] = Generated(pad_or_crop(wave, n_samples(seconds, sr)), sr)
-        return [out[it.id] for it in items]
+                sources = None
+                if spec.needs_source:
+                    if it.source is None:
+                        raise ValueError(f"editing item {it.id!r} has no item.source")
+                    sources = [Path(root) / it.source]
+                wave = pipe.generate_batch(spec.name, [it.instruction], it.seconds, [self.seed_for(it)],
+                                           sources=sources, **kw)[0]
+            yield Generated(pad_or_crop(wave, n_samples(it.seconds, sr)), sr)

@@ -77,10 +77,21 @@ def test_pipeline_edit_zero_shot_and_batch_invariance(ckpt, tmp_path):
     cloned, _ = pipe.generate("zs_tts", "Say good morning.", 1.0, reference=src, seed=1)
     assert cloned.shape == (n,) and np.isfinite(cloned).all()
 
+    # Bitwise, whatever the batch, the item's position, its batch-mates' prompt lengths and the thread
+    # count (the machine's own, then one).
     single = pipe.generate("t2a", "A dog barks.", 0.5, seed=7)[0]
-    batch = pipe.generate_batch("t2a", ["Rain on a tin roof with distant thunder.", "A dog barks."], 0.5,
-                                seeds=[3, 7])
-    # equal up to float rounding (text padding differs between the two batches)
-    assert np.abs(batch[1] - single).max() < 1e-3 * max(1.0, np.abs(single).max())
+    batch = pipe.generate_batch("t2a", ["Rain on a tin roof with distant thunder.", "A dog barks.", "Wind."], 0.5,
+                                seeds=[3, 7, 5])
+    assert np.array_equal(batch[1], single)
+    machine = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        one_thread = pipe.generate_batch("t2a", ["Wind.", "A dog barks."], 0.5, seeds=[5, 7])
+    finally:
+        torch.set_num_threads(machine)
+    assert np.array_equal(one_thread[1], single) and np.array_equal(one_thread[0], batch[2])
+    edited_again = pipe.generate_batch("edit", ["Add rain.", "Remove the hum."], 1.0, seeds=[1, 2],
+                                       sources=[src, src])[0]
+    assert np.array_equal(edited_again, edited)
     with pytest.raises(ValueError, match="seconds must be > 0"):
         pipe.generate("t2a", "x", -1)

@@ -10,7 +10,8 @@ import soundfile as sf
 import torch
 
 from unison.config import UnisonConfig
-from unison.pipeline import SourceAudioError, UnisonPipeline, overrides_to_dict, save_wav
+from unison.core.audio import write_float_wav
+from unison.pipeline import SourceAudioError, UnisonPipeline, overrides_to_dict
 from unison.sampler import NonFiniteLatentError
 
 SR, HOP, C, H = 800, 4, 3, 5
@@ -148,7 +149,7 @@ def test_non_finite_latent_leaves_no_output(tmp_path):
     with pytest.raises(NonFiniteLatentError, match="step 1/3"):
         pipe.generate_to_file(out, "t2a", "a dog", 1.0)
     assert list(tmp_path.iterdir()) == []
-    path = save_wav(out, np.zeros(10, np.float32), SR)
+    path = write_float_wav(out, np.zeros(10, np.float32), SR)
     assert [p.name for p in tmp_path.iterdir()] == ["out.wav"] and sf.info(path).frames == 10
 
 

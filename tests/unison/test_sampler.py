@@ -76,9 +76,9 @@ def test_cfg_scale_one_equals_conditional_branch_and_prepares_once():
     text, empty = _text(2, 6), _text(1, 1, seed=1)
     noise = torch.randn(2, 5, 3)
     cond_only = sampler.sample(model, text, noise, uncond_text=None, steps=4)
-    assert model.prepare_calls == 1
+    assert model.prepare_calls == 2  # one prepare per item (items are sampled one by one), not per step
     guided = sampler.sample(model, text, noise, uncond_text=empty, cfg_scale=1.0, steps=4)
-    assert model.prepare_calls == 2  # one prepare per call, not per step
+    assert model.prepare_calls == 4
     assert torch.allclose(guided, cond_only, atol=1e-6)
     stronger = sampler.sample(model, text, noise, uncond_text=empty, cfg_scale=4.5, steps=4)
     assert not torch.allclose(stronger, cond_only, atol=1e-3)
@@ -98,6 +98,14 @@ def test_cfg_matches_formula_with_separate_forwards():
     assert torch.allclose(got_v(z, 0.7), want, atol=1e-6)
 
 
+def _padded_batch(texts, order):
+    from unison.flow import pad_text
+
+    S = max(texts[k][0].shape[2] for k in order)
+    padded = [pad_text(*texts[k], S) for k in order]
+    return torch.cat([p[0] for p in padded]), torch.cat([p[1] for p in padded])
+
+
 def test_item_output_independent_of_batch_size_and_order():
     torch.manual_seed(0)
     model = _TextConditionedField()
@@ -106,17 +114,63 @@ def test_item_output_independent_of_batch_size_and_order():
     empty = _text(1, 1, seed=9)
 
     def run(order):
-        hs = [texts[k] for k in order]
-        S = max(h.shape[2] for h, _ in hs)
-        from unison.flow import pad_text
-        padded = [pad_text(h, m, S) for h, m in hs]
-        text = (torch.cat([p[0] for p in padded]), torch.cat([p[1] for p in padded]))
         noise = sampler.item_noise([seeds[k] for k in order], 6, 3)
-        return sampler.sample(model, text, noise, uncond_text=empty, cfg_scale=2.0, steps=5)
+        return sampler.sample(model, _padded_batch(texts, order), noise, uncond_text=empty, cfg_scale=2.0, steps=5)
 
     alone = run([1])[0]
     batched = run([2, 1, 0])[1]
-    assert torch.allclose(alone, batched, atol=1e-6)
+    assert torch.equal(alone, batched)
+
+
+def test_each_forward_sees_one_item_and_only_its_own_text():
+    """Batch invariance by construction: whatever batch the caller assembles, every forward gets one
+    item's cond/uncond pair with text no longer than that item's own prompt (or the empty one)."""
+    seen = []
+
+    class Recording(_TextConditionedField):
+        def prepare_text(self, feats, mask):
+            seen.append((feats.shape[0], feats.shape[2]))
+            return super().prepare_text(feats, mask)
+
+    texts = [_text(1, s, seed=s) for s in (3, 7, 5)]
+    sampler.sample(Recording(), _padded_batch(texts, [0, 1, 2]), torch.randn(3, 4, 3), uncond_text=_text(1, 2, seed=9),
+                   cfg_scale=2.0, steps=2)
+    assert seen == [(2, 3), (2, 7), (2, 5)]
+
+
+MACHINE_THREADS = torch.get_num_threads()  # the process default, before any test changes it
+
+
+def test_real_dit_output_is_bitwise_independent_of_batch_position_text_lengths_and_threads():
+    """The tiny DiT in float32 with random weights (zero-init modulations would make v = 0): an item's
+    latent has the same bits alone, in a batch of 4 with longer and shorter prompts at any position,
+    with the machine's thread count and with one thread (MKL strict mode, unison.determinism)."""
+    from unison.config import load_config
+    from unison.model.dit import build_dit
+
+    cfg = load_config(["profile=tiny", "llm=minilm", "model.llm_layers=6", "model.llm_hidden=384"])
+    torch.manual_seed(0)
+    model = build_dit(cfg.model).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0.0, 0.02)
+    n_layers = len(model.text_layers())
+    g = torch.Generator().manual_seed(1)
+    texts = [(torch.randn(1, n_layers, S, 384, generator=g), torch.ones(1, S, dtype=torch.bool)) for S in (5, 9, 3, 12)]
+    empty = (torch.randn(1, n_layers, 2, 384, generator=g), torch.ones(1, 2, dtype=torch.bool))
+
+    def run(order, threads):
+        torch.set_num_threads(threads)
+        try:
+            noise = sampler.item_noise([100 + k for k in order], 48, cfg.model.latent_channels)
+            return sampler.sample(model, _padded_batch(texts, order), noise, uncond_text=empty, cfg_scale=4.5, steps=3)
+        finally:
+            torch.set_num_threads(MACHINE_THREADS)
+
+    alone = run([0], MACHINE_THREADS)[0]
+    assert torch.equal(run([1, 2, 0, 3], MACHINE_THREADS)[2], alone)
+    assert torch.equal(run([3, 0], MACHINE_THREADS)[1], alone)
+    assert torch.equal(run([1, 2, 0, 3], 1)[2], alone)
 
 
 def test_prefix_frames_held_on_reference():
