@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import soundfile as sf
@@ -61,22 +61,23 @@ def build_tones(params: dict, out) -> None:
 
 
 class SlowOracle(System):
-    """Returns the target after a pause; counts its calls (TOY_GEN_COUNTER)."""
+    """Returns the target after a pause, yielding each item as it is done (as real systems do);
+    counts the items it starts (TOY_GEN_COUNTER). Items per call: TOY_GEN_BATCH (default 1)."""
 
     name = "toy_slow"
-    batch_size = 1
+
+    def __init__(self):
+        self.batch_size = int(os.environ.get("TOY_GEN_BATCH", "1"))
 
     def signature(self) -> dict[str, Any]:
         return {"system": self.name}
 
-    def generate(self, items: list[Item], root: Path) -> list[Generated]:
-        out = []
+    def generate(self, items: list[Item], root: Path) -> Iterator[Generated]:
         for it in items:
+            _count("TOY_GEN_COUNTER", it.id)
             time.sleep(float(os.environ.get("TOY_GEN_SLEEP", "0")))
             wave, sr = sf.read(str(Path(root) / it.target), dtype="float32")
-            _count("TOY_GEN_COUNTER", it.id)
-            out.append(Generated(wave, sr))
-        return out
+            yield Generated(wave, sr)
 
 
 class BadSystem(System):

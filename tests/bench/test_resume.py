@@ -16,7 +16,9 @@ from bench.testset import build_testset
 HERE = Path(__file__).parent
 
 SCRIPT = """
+import logging
 import sys
+logging.basicConfig(level=logging.INFO)
 from pathlib import Path
 import bench_toys
 bench_toys.register()
@@ -62,30 +64,45 @@ def _strip(res: dict) -> dict:
     return res
 
 
+def _uninterrupted(tmp_path: Path) -> tuple[dict, dict[str, bytes]]:
+    work, env = _setup(tmp_path / "clean")
+    proc = _start(work, env)
+    assert proc.wait(timeout=120) == 0, proc.stderr.read().decode()
+    run = work / "runs" / "toy_tones" / "toy_slow" / "0"
+    return json.loads((run / "results.json").read_text()), {p.name: p.read_bytes() for p in (run / "audio").glob("*.wav")}
+
+
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
-def test_kill_during_generation_then_resume(tmp_path, sig):
-    work, env = _setup(tmp_path, TOY_GEN_SLEEP="0.25")
+def test_kill_mid_batch_then_resume(tmp_path, sig):
+    """Batches of 4: a kill in the middle of one loses only the item in flight; the resumed run's
+    results and audio bytes equal an uninterrupted run's."""
+    work, env = _setup(tmp_path / "killed", TOY_GEN_SLEEP="0.25", TOY_GEN_BATCH="4")
     audio = work / "runs" / "toy_tones" / "toy_slow" / "0" / "audio"
     proc = _start(work, env)
-    _wait_for(lambda: len(list(audio.glob("*.json"))) >= 3, proc)
+    _wait_for(lambda: len(list(audio.glob("*.json"))) >= 6, proc)  # inside the second batch of 4
     proc.send_signal(sig)
     proc.wait(timeout=30)
     finished = sorted(p.stem for p in audio.glob("tone*.json"))
-    assert 3 <= len(finished) < 10 and not (audio.parent / "results.json").exists()
-    gen_before = _lines(work / "gen.count")
+    started = _lines(work / "gen.count")
+    assert 6 <= len(finished) < 10 and not (audio.parent / "results.json").exists()
+    assert len(started) - len(finished) <= 1, "more than the item in flight was lost"
 
     env["TOY_GEN_SLEEP"] = "0"
     done = _start(work, env)
     assert done.wait(timeout=120) == 0, done.stderr.read().decode()
-    gen = _lines(work / "gen.count")
-    new = gen[len(gen_before):]
+    assert "already generated (resumed from disk)" in done.stderr.read().decode()
+    new = _lines(work / "gen.count")[len(started):]
     assert not set(new) & set(finished), "finished items were generated again"
-    assert sorted(set(gen)) == [f"tone{k:03d}" for k in range(10)]
-    assert len(new) == 10 - len(finished)  # exactly the unfinished ones (incl. any in flight at the kill)
+    assert sorted(new) == sorted(set(f"tone{k:03d}" for k in range(10)) - set(finished))
     res = json.loads((audio.parent / "results.json").read_text())
     assert res["metrics"]["rmsdiff@toy"]["n"] == 10 and res["metrics"]["rmsdiff@toy"]["n_failed"] == 0
 
+    clean_res, clean_audio = _uninterrupted(tmp_path)
+    assert _strip(res)["metrics"] == _strip(clean_res)["metrics"]
+    assert {p.name: p.read_bytes() for p in audio.glob("*.wav")} == clean_audio
+
     # a third run recomputes nothing and gives the same results
+    gen = _lines(work / "gen.count")
     ext_before = len(_lines(work / "ext.count"))
     again = _start(work, env)
     assert again.wait(timeout=120) == 0
