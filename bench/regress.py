@@ -1,8 +1,10 @@
 """``unison-bench regress --baseline A.json --results B.json --tolerances tol.yaml``
 
 Checks a new results.json against a baseline, metric by metric, direction-aware. Exit codes:
-0 every checked metric passes, 1 at least one regression, 2 bad input (unreadable files, another
-harness major version, different suite version / test set, different metric variant or version).
+0 every checked metric passes, 1 at least one regression, 2 bad input (unreadable or malformed
+files, e.g. a NaN or a string where a number belongs in either results.json or the samples.jsonl
+beside it; another harness major version, different suite version / test set, different metric
+variant or version).
 
 Tolerance file (YAML)::
 
@@ -29,9 +31,9 @@ from typing import Any
 
 import yaml
 
+from bench.exit_codes import EXIT_BAD_INPUT, EXIT_OK, EXIT_REGRESSION
+from bench.results import ResultsError
 from bench.resultset import BadInput, LoadedResults, load, metric_differences, suite_differences
-
-EXIT_OK, EXIT_REGRESSION, EXIT_BAD_INPUT = 0, 1, 2
 log = logging.getLogger("bench.regress")
 
 
@@ -234,7 +236,7 @@ def run(args: argparse.Namespace) -> int:
         tols = load_tolerances(args.tolerances)
         base, new = load(args.baseline), load(args.results)
         checks = run_checks(base, new, tols)
-    except BadInput as e:
+    except (BadInput, ResultsError) as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if not checks:
