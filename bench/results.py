@@ -15,7 +15,8 @@ A metric cell (``key`` is ``name@variant``)::
      "unavailable": str|null, "extra": {...}}
 
 ``n`` counts every item the cell was computed over, failed ones included; ``n_failed`` counts the
-items that have no score (generation or validation failed, or the metric returned None for them). So failures are visible in every table, never silently dropped.
+items that have no score (generation or validation failed, or the metric returned None or a
+non-finite score for them). So failures are visible in every table, never silently dropped.
 
 samples.jsonl: one JSON object per item, ``{"id", "subset", "status", "error", "scores": {key:
 float|null}}``.
@@ -29,6 +30,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import math
+import numbers
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
@@ -80,18 +82,45 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
-def clean_float(x: Any) -> float | None:
+def clean_float(x: Any, what: str = "value") -> float | None:
+    """A number for results.json; NaN / inf raise (never written as a number)."""
     if x is None:
         return None
     x = float(x)
     if not math.isfinite(x):
-        raise FloatingPointError(f"non-finite metric value {x}")
+        raise FloatingPointError(f"non-finite {what} {x}")
     return x
 
 
 def _show(x: Any) -> str:
     text = repr(x)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def clean_scores(per: list[Any], ids: list[str]) -> tuple[list[float | None], dict[str, str]]:
+    """Per-item scores as floats. A NaN / inf / non-number fails just its item (None, so it counts
+    in n_failed) instead of reaching samples.jsonl: returns (scores, {item id: reason})."""
+    out: list[float | None] = []
+    bad: dict[str, str] = {}
+    for item, v in zip(ids, per):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Real)):
+            bad[item] = f"non-numeric score {_show(v)}"
+        elif v is not None and not math.isfinite(float(v)):
+            bad[item] = f"non-finite score {float(v)}"
+        out.append(None if v is None or item in bad else float(v))
+    return out, bad
+
+
+def json_safe(obj: Any) -> Any:
+    """``obj`` with every non-finite float replaced by its name ("nan", "inf"): a metric's free-form
+    ``extra`` must not put a NaN token into results.json, but the diagnosis is worth keeping."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    return obj
 
 
 def metric_cell(describe: dict[str, Any], *, value: float | None = None, n: int = 0, n_failed: int = 0,
@@ -102,8 +131,8 @@ def metric_cell(describe: dict[str, Any], *, value: float | None = None, n: int 
         "higher_is_better": bool(describe["higher_is_better"]),
         "paper_protocol": bool(describe.get("paper_protocol", False)),
         "value": clean_float(value), "n": int(n), "n_failed": int(n_failed),
-        "ci95": [clean_float(ci95[0]), clean_float(ci95[1])] if ci95 is not None else None,
-        "unavailable": unavailable, "extra": extra or {},
+        "ci95": None if ci95 is None else [clean_float(ci95[0], "ci95 bound"), clean_float(ci95[1], "ci95 bound")],
+        "unavailable": unavailable, "extra": json_safe(extra or {}),
     }
 
 

@@ -1,10 +1,11 @@
 """The one validated reader of results.json / samples.jsonl: what it refuses and how it says so."""
 import json
+import math
 from pathlib import Path
 
 import pytest
 
-from bench.results import ResultsError, load_results, load_samples
+from bench.results import ResultsError, clean_scores, load_results, load_samples, metric_cell
 from broken_results import CELL_CASES, KEY, break_results, break_samples, write_valid
 
 BASELINES = Path(__file__).resolve().parents[2] / "bench" / "baselines"
@@ -104,3 +105,18 @@ def test_malformed_samples_lines(tmp_path, line, expect):
         load_samples(s)
     assert str(e.value).startswith(f"{s}:4: ") and expect in str(e.value)
 
+
+def test_writing_side_never_produces_a_non_finite_number():
+    desc = {"name": "fd", "variant": "v", "version": "1", "higher_is_better": False}
+    with pytest.raises(FloatingPointError, match="non-finite value nan"):
+        metric_cell(desc, value=float("nan"))
+    with pytest.raises(FloatingPointError, match="non-finite ci95 bound inf"):
+        metric_cell(desc, value=1.0, ci95=(0.0, float("inf")))
+    cell = metric_cell(desc, value=1.0, extra={"mean": float("nan"), "parts": [1.0, float("-inf")]})
+    assert cell["extra"] == {"mean": "nan", "parts": [1.0, "-inf"]}  # the diagnosis kept, as text
+    json.dumps(cell, allow_nan=False)
+    scores, bad = clean_scores([0.5, float("nan"), None, "x", float("inf"), True], list("abcdef"))
+    assert scores == [0.5, None, None, None, None, None]
+    assert bad == {"b": "non-finite score nan", "d": "non-numeric score 'x'", "e": "non-finite score inf",
+                   "f": "non-numeric score True"}
+    assert not any(isinstance(v, float) and math.isnan(v) for v in scores)
