@@ -205,11 +205,9 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     print(text)
     if md is not None:
-        out = Path(args.markdown)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(md)
-        tmp.replace(out)
+        from bench.testset import atomic_write_text
+
+        atomic_write_text(Path(args.markdown), md)
     return EXIT_OK
 
 

@@ -217,13 +217,6 @@ def summary_markdown(base: LoadedResults, new: LoadedResults, checks: list[Check
     ])
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-
-
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--baseline", required=True, help="baseline results.json (or its run folder)")
     p.add_argument("--results", required=True, help="new results.json (or its run folder)")
@@ -248,7 +241,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"\n{'PASS' if code == EXIT_OK else 'REGRESSION'}: {len(checks) - n_fail} ok, {n_fail} failed "
           f"({base.label} -> {new.label})")
     if args.summary:
-        _atomic_write(Path(args.summary), summary_markdown(base, new, checks))
+        from bench.testset import atomic_write_text
+
+        atomic_write_text(Path(args.summary), summary_markdown(base, new, checks))
     return code
 
 
