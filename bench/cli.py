@@ -1,7 +1,7 @@
 """``unison-bench``: list, build, run, tabulate, and (via the metrics helper's modules) regress/compare.
 
-Exit codes: 0 success, 1 the command ran and failed (or a check failed), 2 bad input (unknown
-name, invalid suite file, unreadable results, bad arguments).
+Exit codes (bench.exit_codes): 0 success, 1 the command ran and failed (or a check failed), 2 bad
+input (unknown name, invalid suite file, unreadable or malformed results, bad arguments).
 """
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import logging
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
+from bench.exit_codes import EXIT_BAD_INPUT, EXIT_FAIL, EXIT_OK
+
 LAZY_SUBCOMMANDS = {"regress": ("bench.regress", "check a results.json against a baseline"),
                     "compare": ("bench.compare", "compare systems / checkpoints side by side"),
                     "report": ("bench.report.cli", "HTML report (tables, audio, spectrograms) + summary.md of a runs folder"),
@@ -21,10 +22,11 @@ log = logging.getLogger("bench.cli")
 
 def _bad_input_errors() -> tuple[type[BaseException], ...]:
     from bench.registry import RegistryError
+    from bench.results import ResultsError
     from bench.spec import SpecError
     from bench.testset import ManifestError
 
-    return (RegistryError, SpecError, ManifestError, FileNotFoundError)
+    return (RegistryError, ResultsError, SpecError, ManifestError, FileNotFoundError)
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
@@ -114,9 +116,10 @@ def _write_seed_summary(reports) -> None:
     import json
 
     from bench.multiseed import aggregate_seeds, format_mean_std
+    from bench.results import load_results
     from bench.testset import atomic_write_text
 
-    agg = aggregate_seeds([r.results for r in reports])
+    agg = aggregate_seeds([load_results(r.results_path) for r in reports])  # what is on disk, validated
     dest = reports[0].results_path.parent.parent / "seeds.json"  # <out>/<suite>/<system>/seeds.json
     atomic_write_text(dest, json.dumps(agg, indent=2, sort_keys=True))
     print(f"\n| metric | mean ± std (per seed {agg['seeds']}) |\n|---|---|")

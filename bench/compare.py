@@ -6,8 +6,8 @@ beside each results.json); ``*`` marks a delta whose CI excludes 0. Then the pap
 layout: rows = systems / checkpoints, columns = metrics (several suites may be given: a system's
 row gathers its metrics from all of them).
 
-Exit codes: 0 shown, 2 bad input (missing / malformed file, other harness major version, the same
-suite with different versions or test sets).
+Exit codes: 0 shown, 2 bad input (missing / malformed results.json or samples.jsonl, e.g. a NaN
+score; other harness major version, the same suite with different versions or test sets).
 """
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 from bench.regress import markdown_table, plain_table
+from bench.results import ResultsError
 from bench.resultset import BadInput, LoadedResults, load, metric_differences, suite_differences
 from bench.stats import PairedResult, paired_bootstrap
-
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
 
 
 @dataclass
@@ -200,16 +200,14 @@ def run(args: argparse.Namespace) -> int:
         results = [load(p) for p in args.results]
         text = render(results, args.n_boot, args.seed, args.level)
         md = render(results, args.n_boot, args.seed, args.level, markdown=True) if args.markdown else None
-    except BadInput as e:
+    except (BadInput, ResultsError) as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(text)
     if md is not None:
-        out = Path(args.markdown)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(md)
-        tmp.replace(out)
+        from bench.testset import atomic_write_text
+
+        atomic_write_text(Path(args.markdown), md)
     return EXIT_OK
 
 

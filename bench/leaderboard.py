@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from bench.exit_codes import EXIT_BAD_INPUT, EXIT_OK
+
 log = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,7 +54,8 @@ CSV_FIELDS = PUBLISHED_FIELDS + ("source", "ci95_lo", "ci95_hi", "n", "n_failed"
 
 
 class LeaderboardError(ValueError):
-    """Unreadable published table or results; the message names the file."""
+    """Unreadable published table, or no results at the given paths; the message names the file.
+    (A malformed results.json raises bench.results.ResultsError.)"""
 
 
 @dataclass(frozen=True)
@@ -298,10 +301,7 @@ def build_tables(results: Iterable[str | Path], published_dir: Path = PUBLISHED_
 
     tables: dict[str, Table] = {}
     for path in results_files(results):
-        try:
-            res = load_results(path)
-        except ValueError as e:
-            raise LeaderboardError(str(e)) from e
+        res = load_results(path)  # ResultsError names the file, metric and value
         res["_path"] = str(path)
         suite = res["suite"]["name"]
         name = table_of_suite(suite, suites_dir)
@@ -340,11 +340,13 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
+    from bench.results import ResultsError
+
     try:
         written = write_leaderboards(args.results, args.out, args.published, args.suites_dir)
-    except LeaderboardError as e:
+    except (LeaderboardError, ResultsError) as e:
         print(f"error: {e}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     for p in written:
         print(p)
-    return 0
+    return EXIT_OK

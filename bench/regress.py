@@ -1,8 +1,10 @@
 """``unison-bench regress --baseline A.json --results B.json --tolerances tol.yaml``
 
 Checks a new results.json against a baseline, metric by metric, direction-aware. Exit codes:
-0 every checked metric passes, 1 at least one regression, 2 bad input (unreadable files, another
-harness major version, different suite version / test set, different metric variant or version).
+0 every checked metric passes, 1 at least one regression, 2 bad input (unreadable or malformed
+files, e.g. a NaN or a string where a number belongs in either results.json or the samples.jsonl
+beside it; another harness major version, different suite version / test set, different metric
+variant or version).
 
 Tolerance file (YAML)::
 
@@ -29,9 +31,9 @@ from typing import Any
 
 import yaml
 
+from bench.exit_codes import EXIT_BAD_INPUT, EXIT_OK, EXIT_REGRESSION
+from bench.results import ResultsError
 from bench.resultset import BadInput, LoadedResults, load, metric_differences, suite_differences
-
-EXIT_OK, EXIT_REGRESSION, EXIT_BAD_INPUT = 0, 1, 2
 log = logging.getLogger("bench.regress")
 
 
@@ -215,13 +217,6 @@ def summary_markdown(base: LoadedResults, new: LoadedResults, checks: list[Check
     ])
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-
-
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--baseline", required=True, help="baseline results.json (or its run folder)")
     p.add_argument("--results", required=True, help="new results.json (or its run folder)")
@@ -234,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
         tols = load_tolerances(args.tolerances)
         base, new = load(args.baseline), load(args.results)
         checks = run_checks(base, new, tols)
-    except BadInput as e:
+    except (BadInput, ResultsError) as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if not checks:
@@ -246,7 +241,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"\n{'PASS' if code == EXIT_OK else 'REGRESSION'}: {len(checks) - n_fail} ok, {n_fail} failed "
           f"({base.label} -> {new.label})")
     if args.summary:
-        _atomic_write(Path(args.summary), summary_markdown(base, new, checks))
+        from bench.testset import atomic_write_text
+
+        atomic_write_text(Path(args.summary), summary_markdown(base, new, checks))
     return code
 
 

@@ -1,20 +1,36 @@
-"""The results schema (one results.json per suite x system x seed, plus samples.jsonl beside it).
+"""The results schema (one results.json per suite x system x seed, plus samples.jsonl beside it),
+and its one validated reader.
 
-See notes/INTERFACES.md. A metric cell::
+results.json::
+
+    {"schema": 1, "harness": {"name": "unison-bench", "version": str, "git": str|null},
+     "suite": {"name": str, "version": str, "scale", "testset_hash": str, "n_items": int, ...},
+     "system": {"name": str, "signature": {...}, ...}, "seed": int, "created", "packages", "weights",
+     "extractors", "metrics": {key: cell}, "subsets": {subset: {key: cell}}}
+
+A metric cell (``key`` is ``name@variant``)::
 
     {"name", "variant", "version", "higher_is_better", "paper_protocol",
      "value": float|null, "n": int, "n_failed": int, "ci95": [lo, hi]|null,
      "unavailable": str|null, "extra": {...}}
 
 ``n`` counts every item the cell was computed over, failed ones included; ``n_failed`` counts the
-items that have no score (generation or validation failed, or the metric returned None for them).
-So failures are visible in every table, never silently dropped.
+items that have no score (generation or validation failed, or the metric returned None or a
+non-finite score for them). So failures are visible in every table, never silently dropped.
+
+samples.jsonl: one JSON object per item, ``{"id", "subset", "status", "error", "scores": {key:
+float|null}}``.
+
+Every command reads these files through :func:`load_results` and :func:`load_samples`, which
+refuse anything a gate must not trust (NaN / inf, a string where a number belongs, missing
+fields) with a :class:`ResultsError` naming the file, the metric, the field and the value.
 """
 from __future__ import annotations
 
 import importlib.metadata
 import json
 import math
+import numbers
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
@@ -66,13 +82,45 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
-def clean_float(x: Any) -> float | None:
+def clean_float(x: Any, what: str = "value") -> float | None:
+    """A number for results.json; NaN / inf raise (never written as a number)."""
     if x is None:
         return None
     x = float(x)
     if not math.isfinite(x):
-        raise FloatingPointError(f"non-finite metric value {x}")
+        raise FloatingPointError(f"non-finite {what} {x}")
     return x
+
+
+def _show(x: Any) -> str:
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def clean_scores(per: list[Any], ids: list[str]) -> tuple[list[float | None], dict[str, str]]:
+    """Per-item scores as floats. A NaN / inf / non-number fails just its item (None, so it counts
+    in n_failed) instead of reaching samples.jsonl: returns (scores, {item id: reason})."""
+    out: list[float | None] = []
+    bad: dict[str, str] = {}
+    for item, v in zip(ids, per):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Real)):
+            bad[item] = f"non-numeric score {_show(v)}"
+        elif v is not None and not math.isfinite(float(v)):
+            bad[item] = f"non-finite score {float(v)}"
+        out.append(None if v is None or item in bad else float(v))
+    return out, bad
+
+
+def json_safe(obj: Any) -> Any:
+    """``obj`` with every non-finite float replaced by its name ("nan", "inf"): a metric's free-form
+    ``extra`` must not put a NaN token into results.json, but the diagnosis is worth keeping."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    return obj
 
 
 def metric_cell(describe: dict[str, Any], *, value: float | None = None, n: int = 0, n_failed: int = 0,
@@ -83,8 +131,8 @@ def metric_cell(describe: dict[str, Any], *, value: float | None = None, n: int 
         "higher_is_better": bool(describe["higher_is_better"]),
         "paper_protocol": bool(describe.get("paper_protocol", False)),
         "value": clean_float(value), "n": int(n), "n_failed": int(n_failed),
-        "ci95": [clean_float(ci95[0]), clean_float(ci95[1])] if ci95 is not None else None,
-        "unavailable": unavailable, "extra": extra or {},
+        "ci95": None if ci95 is None else [clean_float(ci95[0], "ci95 bound"), clean_float(ci95[1], "ci95 bound")],
+        "unavailable": unavailable, "extra": json_safe(extra or {}),
     }
 
 
@@ -94,17 +142,172 @@ def describe_from_key(key: str) -> dict[str, Any]:
     return {"name": name, "variant": variant, "version": "?", "higher_is_better": False, "paper_protocol": False}
 
 
-def load_results(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
+# ---------------------------------------------------------------- reading (validated)
+
+REGENERATE = "re-run the suite (`unison-bench run`) to regenerate it"
+CELL_FIELDS = ("name", "variant", "version", "higher_is_better", "paper_protocol", "value", "n", "n_failed",
+               "ci95", "unavailable", "extra")
+
+
+class ResultsError(ValueError):
+    """A results.json or samples.jsonl that cannot be read or trusted. The message names the file,
+    the metric (and subset) and field, the offending value, and how to fix it."""
+
+
+class _Bad(Exception):
+    """What is wrong inside one file (the caller adds the file and the fix)."""
+
+
+def _kind(x: Any) -> str:
+    if x is None:
+        return "null"
+    if isinstance(x, bool):
+        return "a boolean"
+    if isinstance(x, (int, float)):
+        return "a number" if math.isfinite(x) else "not finite"
+    return {str: "a string", list: "a list", dict: "an object"}.get(type(x), type(x).__name__)
+
+
+def _finite(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _expect(ok: bool, where: str, field: str, value: Any, want: str) -> None:
+    if not ok:
+        raise _Bad(f"{where}field {field!r} is {_show(value)} ({_kind(value)}); it must be {want}")
+
+
+def _non_finite_in(obj: Any, path: str) -> tuple[str, Any] | None:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return path, obj
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else ()
+    for k, v in items:
+        found = _non_finite_in(v, f"{path}[{k!r}]")
+        if found:
+            return found
+    return None
+
+
+def _check_cell(cell: Any, where: str) -> None:
+    if not isinstance(cell, dict):
+        raise _Bad(f"{where}is {_show(cell)} ({_kind(cell)}), not a metric cell object")
+    missing = [f for f in CELL_FIELDS if f not in cell]
+    if missing:
+        raise _Bad(f"{where}lacks field(s) {', '.join(map(repr, missing))}")
+    for f in ("name", "variant", "version"):
+        _expect(isinstance(cell[f], str), where, f, cell[f], "a string")
+    for f in ("higher_is_better", "paper_protocol"):
+        _expect(isinstance(cell[f], bool), where, f, cell[f], "true or false")
+    _expect(cell["value"] is None or _finite(cell["value"]), where, "value", cell["value"],
+            "a finite number or null")
+    for f in ("n", "n_failed"):
+        _expect(isinstance(cell[f], int) and not isinstance(cell[f], bool) and cell[f] >= 0, where, f, cell[f],
+                "an integer >= 0")
+    _expect(cell["n_failed"] <= cell["n"], where, "n_failed", cell["n_failed"], f"at most n ({cell['n']})")
+    ci = cell["ci95"]
+    if ci is not None:
+        _expect(isinstance(ci, list) and len(ci) == 2, where, "ci95", ci, "a pair [lo, hi] or null")
+        for bound, x in zip(("ci95[0]", "ci95[1]"), ci):
+            _expect(_finite(x), where, bound, x, "a finite number")
+        _expect(ci[0] <= ci[1], where, "ci95", ci, "a pair [lo, hi] with lo <= hi")
+    _expect(cell["unavailable"] is None or isinstance(cell["unavailable"], str), where, "unavailable",
+            cell["unavailable"], "a string (the reason) or null")
+    _expect(isinstance(cell["extra"], dict), where, "extra", cell["extra"], "an object")
+    found = _non_finite_in(cell["extra"], "extra")
+    if found:
+        raise _Bad(f"{where}field {found[0]} is {found[1]!r} (not finite); it must be a finite number")
+
+
+def _check_header(data: dict[str, Any]) -> None:
+    for field, want in (("harness", dict), ("suite", dict), ("system", dict), ("seed", int), ("metrics", dict)):
+        if field not in data:
+            raise _Bad(f"lacks field {field!r}")
+        _expect(isinstance(data[field], want) and not isinstance(data[field], bool), "", field, data[field],
+                "an integer" if want is int else "an object")
+    for section, fields in (("harness", ("name", "version")), ("suite", ("name", "version")), ("system", ("name",))):
+        for f in fields:
+            if f not in data[section]:
+                raise _Bad(f"lacks field '{section}.{f}'")
+            _expect(isinstance(data[section][f], str), "", f"{section}.{f}", data[section][f], "a string")
+    suite = data["suite"]
+    if "testset_hash" in suite:
+        _expect(isinstance(suite["testset_hash"], str), "", "suite.testset_hash", suite["testset_hash"], "a string")
+    if "n_items" in suite:
+        n = suite["n_items"]
+        _expect(isinstance(n, int) and not isinstance(n, bool) and n >= 0, "", "suite.n_items", n, "an integer >= 0")
+    _expect(isinstance(data.get("subsets", {}), dict), "", "subsets", data.get("subsets"), "an object")
+
+
+def results_file(path: str | Path) -> Path:
+    """A results.json given as itself or as the run folder holding it."""
+    p = Path(path)
+    return p / "results.json" if p.is_dir() else p
+
+
+def _read_text(path: Path, what: str) -> str:
+    if not path.is_file():
+        raise ResultsError(f"{path}: no such {what} file; give the path of a results.json or of the run "
+                           "folder holding it")
     try:
-        data = json.loads(path.read_text())
-    except OSError as e:
-        raise ValueError(f"{path}: cannot read results ({e})") from e
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ResultsError(f"{path}: cannot read {what} ({e}); check the file's permissions or {REGENERATE}") from e
+
+
+def load_results(path: str | Path) -> dict[str, Any]:
+    """Read and validate one results.json (or the run folder holding it); ResultsError on anything
+    missing, mistyped or non-finite. The one reader every command goes through."""
+    p = results_file(path)
+    text = _read_text(p, "results")
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as e:
-        raise ValueError(f"{path}: not JSON ({e})") from e
+        raise ResultsError(f"{p}: not JSON ({e}); {REGENERATE}") from e
     if not isinstance(data, dict) or data.get("schema") != SCHEMA_VERSION:
-        raise ValueError(f"{path}: not a unison-bench results.json (schema {SCHEMA_VERSION})")
-    for k in ("suite", "system", "seed", "metrics"):
-        if k not in data:
-            raise ValueError(f"{path}: results.json lacks field {k!r}")
+        got = f"schema {data.get('schema')!r}" if isinstance(data, dict) else _kind(data)
+        raise ResultsError(f"{p}: not a unison-bench results.json (schema {SCHEMA_VERSION}; got {got}); "
+                           f"{REGENERATE} with this version")
+    try:
+        _check_header(data)
+        cells = [(key, None, c) for key, c in data["metrics"].items()]
+        for subset, group in (data.get("subsets") or {}).items():
+            if not isinstance(group, dict):
+                raise _Bad(f"subset {subset!r} is {_show(group)} ({_kind(group)}), not an object of metric cells")
+            cells += [(key, subset, c) for key, c in group.items()]
+        for key, subset, cell in cells:
+            where = f"metric {key!r}" + (f" (subset {subset!r})" if subset is not None else "") + ": "
+            _check_cell(cell, where)
+    except _Bad as e:
+        raise ResultsError(f"{p}: {e}; {REGENERATE}") from None
     return data
+
+
+def load_samples(path: str | Path) -> dict[str, dict[str, Any]] | None:
+    """Read and validate a samples.jsonl: item id -> its row, None when the file does not exist.
+    Every per-item score must be a finite number or null."""
+    p = Path(path)
+    if not p.exists():
+        return None
+    out: dict[str, dict[str, Any]] = {}
+    for n, line in enumerate(_read_text(p, "samples").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ResultsError(f"{p}:{n}: not JSON ({e}); {REGENERATE}") from e
+        try:
+            if not isinstance(row, dict) or not isinstance(row.get("id"), str):
+                raise _Bad(f"not an object with a string 'id' (got {_show(row)})")
+            item = row["id"]
+            if item in out:
+                raise _Bad(f"item {item!r} appears twice")
+            scores = row.get("scores") or {}
+            _expect(isinstance(scores, dict), f"item {item!r}: ", "scores", scores, "an object")
+            for key, score in scores.items():
+                _expect(score is None or _finite(score), f"item {item!r}, metric {key!r}: ", "score", score,
+                        "a finite number or null")
+        except _Bad as e:
+            raise ResultsError(f"{p}:{n}: {e}; {REGENERATE}") from None
+        out[item] = row
+    return out

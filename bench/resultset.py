@@ -1,18 +1,19 @@
 """Loading results.json (+ the samples.jsonl beside it) for regress / compare, with the checks
-that decide whether two results may be compared at all."""
+that decide whether two results may be compared at all. Reading and validating the files is
+bench.results' job (ResultsError); this module adds what comparing needs."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import bench
-from bench.results import HARNESS_NAME, load_results
+from bench.results import HARNESS_NAME, load_results, load_samples, results_file
 
 
 class BadInput(ValueError):
-    """Unreadable, malformed or incomparable inputs (exit code 2)."""
+    """Incomparable inputs or a bad tolerance file (exit code 2); malformed results files raise
+    bench.results.ResultsError."""
 
 
 def major(version: str) -> str:
@@ -39,45 +40,20 @@ class LoadedResults:
         return {i: s.get(key) for i, s in self.samples.items() if key in s}
 
 
-def _load_samples(path: Path) -> dict[str, dict[str, float | None]] | None:
-    if not path.exists():
-        return None
-    out: dict[str, dict[str, float | None]] = {}
-    for n, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            out[str(row["id"])] = dict(row.get("scores") or {})
-        except (json.JSONDecodeError, KeyError, TypeError) as e:
-            raise BadInput(f"{path}:{n}: malformed samples.jsonl line ({e})") from e
-    return out
-
-
 def load(path: str | Path) -> LoadedResults:
-    """Read and validate one results.json; BadInput on anything wrong (missing file, bad JSON,
-    another harness or another major harness version than this one)."""
-    p = Path(path)
-    if p.is_dir():
-        p = p / "results.json"
-    if not p.exists():
-        raise BadInput(f"{p}: no such results file")
-    try:
-        data = load_results(p)
-    except ValueError as e:
-        raise BadInput(str(e)) from e
-    harness = data.get("harness") or {}
-    if harness.get("name") != HARNESS_NAME:
-        raise BadInput(f"{p}: written by {harness.get('name')!r}, not {HARNESS_NAME!r}")
-    if major(harness.get("version", "?")) != major(bench.__version__):
-        raise BadInput(f"{p}: harness version {harness.get('version')} has another major version than "
+    """Read one results.json (validated by bench.results.load_results: ResultsError) and refuse
+    results of another harness or another major harness version than this one (BadInput)."""
+    p = results_file(path)
+    data = load_results(p)
+    harness = data["harness"]
+    if harness["name"] != HARNESS_NAME:
+        raise BadInput(f"{p}: written by {harness['name']!r}, not {HARNESS_NAME!r}")
+    if major(harness["version"]) != major(bench.__version__):
+        raise BadInput(f"{p}: harness version {harness['version']} has another major version than "
                        f"this unison-bench ({bench.__version__}); rerun it with this version")
-    if not isinstance(data["metrics"], dict):
-        raise BadInput(f"{p}: 'metrics' is not an object")
-    for key, cell in data["metrics"].items():
-        if not isinstance(cell, dict) or "value" not in cell or "higher_is_better" not in cell:
-            raise BadInput(f"{p}: metric cell {key!r} lacks 'value' / 'higher_is_better'")
-    return LoadedResults(p, data, _load_samples(p.parent / "samples.jsonl"))
+    rows = load_samples(p.parent / "samples.jsonl")
+    samples = None if rows is None else {i: dict(r.get("scores") or {}) for i, r in rows.items()}
+    return LoadedResults(p, data, samples)
 
 
 def suite_differences(a: LoadedResults, b: LoadedResults) -> list[str]:

@@ -26,7 +26,8 @@ import soundfile as sf
 from bench import registry
 from bench.cache import AudioHashes, Clip, FeatureCache, signature_hash
 from bench.item import Item
-from bench.results import SCHEMA_VERSION, describe_from_key, harness_info, metric_cell, now_iso, package_versions
+from bench.results import (SCHEMA_VERSION, clean_scores, describe_from_key, harness_info, metric_cell, now_iso,
+                           package_versions)
 from bench.spec import SuiteSpec, ValidationSettings, canonical_json
 from bench.systems.base import Generated, System
 from bench.testset import TestSet, atomic_write_bytes, atomic_write_text, build_testset
@@ -360,7 +361,9 @@ def _bootstrap(values: list[float]) -> tuple[float, float] | None:
 def score_cell(metric, key: str, items: list[Item], feats: dict[str, list], statuses: dict[str, ItemStatus]
                ) -> tuple[dict[str, Any], list[float | None] | None]:
     """One metric over some items -> (results cell, per-item scores or None). Never raises: a
-    metric that fails becomes a cell marked unavailable with the error, the other metrics go on."""
+    metric that fails becomes a cell marked unavailable with the error, the other metrics go on;
+    a non-finite value fails the cell, a non-finite per-item score fails that item (reasons in the
+    cell's extra["item_errors"])."""
     desc = metric.describe()
     n = len(items)
     n_gen_failed = sum(statuses[it.id].status != "ok" for it in items)
@@ -384,7 +387,10 @@ def score_cell(metric, key: str, items: list[Item], feats: dict[str, list], stat
         if per is not None:
             if len(per) != n:
                 return unavailable(f"error: metric returned {len(per)} per-item scores for {n} items")
-            per = [None if v is None else float(v) for v in per]
+            per, item_errors = clean_scores(per, [it.id for it in items])
+            if item_errors:
+                log.error("metric %s: %d item(s) failed: %s", key, len(item_errors), item_errors)
+                extra["item_errors"] = item_errors
             ok = [v for v in per if v is not None]
             # Items the metric does not apply to (WER of a sound effect, SIM without a prompt) are
             # neither counted in n nor as failures.
@@ -400,7 +406,8 @@ def score_cell(metric, key: str, items: list[Item], feats: dict[str, list], stat
         return metric_cell(desc, value=res.value, n=n, n_failed=n_gen_failed, ci95=res.ci95, extra=extra), None
     except (FloatingPointError, TypeError, ValueError) as e:
         log.error("metric %s: %s", key, e)
-        return unavailable(f"error: {_one_line(e)}", extra)
+        # clean_float's FloatingPointError already reads "non-finite value nan"
+        return unavailable(f"error: {e if isinstance(e, FloatingPointError) else _one_line(e)}", extra)
 
 
 # ---------------------------------------------------------------- the whole run

@@ -2,7 +2,8 @@
 
 One row per (suite, system, seed, subset, metric), so every row names the metric variant
 (``name@variant``), its version, n and n_failed, and the 95% CI in its own columns. A cell that
-could not be computed reads ``unavailable: <reason>``, never a number.
+could not be computed reads ``unavailable: <reason>``, never a number. Files are read through
+bench.results.load_results, so a NaN or mistyped value is refused (ResultsError), never tabulated.
 """
 from __future__ import annotations
 

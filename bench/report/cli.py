@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from bench.exit_codes import EXIT_OK
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("runs", type=Path, help="runs folder (what `unison-bench run --out` wrote)")
@@ -25,4 +27,4 @@ def run(args: argparse.Namespace) -> int:
     size_kb = paths.html.stat().st_size / 1024
     print(f"report: {paths.html} ({size_kb:.0f} KiB, {paths.n_suites} suites, {paths.n_runs} runs, "
           f"{paths.n_clips} clips)\nsummary: {paths.summary}")
-    return 0
+    return EXIT_OK

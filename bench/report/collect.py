@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.item import Item
-from bench.results import load_results
+from bench.results import load_results, load_samples
 from bench.testset import INFO, TestSet, default_testsets_dir
 
 log = logging.getLogger(__name__)
 
-# the paper's order of the suites (DESIGN.md 3.3); other suites follow by name
+# the paper's order of the suites; other suites follow by name
 SUITE_ORDER = ("audiocaps_t2a", "seedtts", "gender_tts", "t2as", "editing", "speech_in_scene", "timed_clap",
                "ablations")
 
@@ -87,20 +87,11 @@ class SuiteRuns:
         return []
 
 
-def _read_samples(path: Path) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    if not path.is_file():
-        return out
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
-            out[str(row["id"])] = row
-    return out
-
-
 def find_runs(runs_dir: str | Path, only: list[str | Path] | None = None) -> list[Run]:
     """Every results.json below ``runs_dir`` (hidden folders such as .cache skipped), sorted;
-    with ``only``, just those files (e.g. the runs one `unison-bench default` invocation made)."""
+    with ``only``, just those files (e.g. the runs one `unison-bench default` invocation made).
+    A malformed results.json or samples.jsonl raises ResultsError naming it: a report never
+    silently leaves a run out."""
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
         raise FileNotFoundError(f"runs folder {runs_dir} does not exist; write one with `unison-bench run --out`")
@@ -111,12 +102,7 @@ def find_runs(runs_dir: str | Path, only: list[str | Path] | None = None) -> lis
             continue
         if any(part.startswith(".") for part in p.relative_to(runs_dir).parts):
             continue
-        try:
-            results = load_results(p)
-        except ValueError as e:
-            log.warning("skipping %s: %s", p, e)
-            continue
-        runs.append(Run(dir=p.parent, results=results, samples=_read_samples(p.parent / "samples.jsonl")))
+        runs.append(Run(dir=p.parent, results=load_results(p), samples=load_samples(p.parent / "samples.jsonl") or {}))
     return runs
 
 

@@ -7,6 +7,7 @@ import pytest
 import bench
 from bench import compare
 from bench.results import metric_cell
+from broken_results import CASES, assert_refused, break_results, break_samples
 
 
 def cell(name, variant, value, hib, version="1"):
@@ -112,3 +113,28 @@ def test_cli_entry_point_is_wired(runs):
 
     a, b, *_ = runs
     assert main(["compare", str(a), str(b), "--n-boot", "100"]) == 0
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_broken_results_exit_2_naming_file_metric_and_value(runs, capsys, case):
+    from bench.cli import main
+
+    a, b, *_ = runs
+    expect = break_results(b, case, "clap@laion-630k")
+    code = main(["compare", str(a), str(b), "--n-boot", "50"])
+    assert_refused(code, capsys.readouterr().err, b, case, "clap@laion-630k", expect)
+
+
+@pytest.mark.parametrize("score, expect", [(float("nan"), "'score' is nan"), (float("inf"), "'score' is inf"),
+                                           ("0.31", "'score' is '0.31' (a string)")])
+def test_bad_per_item_scores_exit_2(runs, capsys, score, expect):
+    """A NaN per-item score would poison the paired bootstrap: refused, naming line, item and metric."""
+    from bench.cli import main
+
+    a, b, *_ = runs
+    samples = b.parent / "samples.jsonl"
+    break_samples(samples, "clap@laion-630k", score)
+    assert main(["compare", str(a), str(b), "--n-boot", "50"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {samples}:2: item 'i1', metric 'clap@laion-630k': ") and expect in err
+    assert err.count("\n") == 1 and "Traceback" not in err

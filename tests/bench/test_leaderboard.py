@@ -6,6 +6,7 @@ import pytest
 
 from bench.cli import main
 from bench.leaderboard import LeaderboardError, build_tables, to_csv, to_markdown, write_leaderboards
+from broken_results import CASES, KEY, assert_refused, break_results, write_valid
 
 
 def _cell(name, variant, value, paper, unavailable=None, n=12, ci=(0.1, 0.3), hib=False):
@@ -125,3 +126,16 @@ def test_ablation_rows_are_labelled_like_the_paper():
     assert lab["system"] == "L (penultimate layer) [tiny-L]" and lab["arch"] == "tiny"
     assert lab["params"] == f"{built / 1e6:.2f}M" and 3.0e6 < built < 4.0e6
     assert measured_label({**res, "system": {"name": "oracle", "signature": {}}})["params"] == ""
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_broken_results_exit_2_naming_file_metric_and_value(tmp_path, capsys, case):
+    good = write_valid(tmp_path / "runs" / "good")
+    bad = write_valid(tmp_path / "runs" / "bad", system="sysB")
+    out = tmp_path / "o"
+    assert main(["leaderboard", str(tmp_path / "runs"), "--out", str(out)]) == 0
+    capsys.readouterr()
+    expect = break_results(bad, case, KEY)
+    code = main(["leaderboard", str(good), str(tmp_path / "runs"), "--out", str(tmp_path / "o2")])
+    assert_refused(code, capsys.readouterr().err, bad, case, KEY, expect)
+    assert not (tmp_path / "o2").exists()  # nothing written from half the results

@@ -1,4 +1,7 @@
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -6,6 +9,7 @@ import pytest
 import bench
 from bench import regress
 from bench.results import metric_cell
+from broken_results import CASES, assert_refused, break_results
 
 
 def cell(name, variant, value, hib, ci=None, version="1", unavailable=None):
@@ -145,3 +149,48 @@ def test_cli_entry_point_is_wired(tmp_path):
     base = write_results(tmp_path / "a", BASE)
     assert main(["regress", "--baseline", str(base), "--results", str(base),
                  "--tolerances", str(tol_file(tmp_path, TOL))]) == 0
+
+
+@pytest.mark.parametrize("side", ["baseline", "results"])
+@pytest.mark.parametrize("case", CASES)
+def test_broken_results_exit_2_naming_file_metric_and_value(tmp_path, capsys, side, case):
+    """NaN / inf / a string / a missing field / broken JSON on either side is bad input, never a
+    pass and never a 'regression'."""
+    from bench.cli import main
+
+    base, res = write_results(tmp_path / "a", BASE), write_results(tmp_path / "b", BASE, system="sysB")
+    bad = base if side == "baseline" else res
+    expect = break_results(bad, case, "clap@laion-630k")
+    code = main(["regress", "--baseline", str(base), "--results", str(res),
+                 "--tolerances", str(tol_file(tmp_path, TOL))])
+    assert_refused(code, capsys.readouterr().err, bad, case, "clap@laion-630k", expect)
+
+
+def test_nan_in_an_unchecked_subset_or_in_samples_is_still_refused(tmp_path, capsys):
+    subsets = {"add": {"fd@yamnet-16k": cell("fd", "yamnet-16k", 5.0, False)}}
+    base = write_results(tmp_path / "a", BASE, subsets=subsets)
+    res = write_results(tmp_path / "b", BASE, subsets=subsets)
+    tol = tol_file(tmp_path, TOL)  # subsets are not checked by this tolerance file
+    assert run_cli("--baseline", base, "--results", res, "--tolerances", tol) == 0
+    break_results(res, "nan-value", "fd@yamnet-16k", subset="add")
+    assert run_cli("--baseline", base, "--results", res, "--tolerances", tol) == 2
+    assert "metric 'fd@yamnet-16k' (subset 'add'): field 'value' is nan" in capsys.readouterr().err
+    res = write_results(tmp_path / "b", BASE, subsets=subsets)
+    samples = tmp_path / "b" / "samples.jsonl"
+    samples.write_text('{"id": "x", "scores": {"clap@laion-630k": 0.3}}\n'
+                       '{"id": "y", "scores": {"clap@laion-630k": NaN}}\n')
+    assert run_cli("--baseline", base, "--results", res, "--tolerances", tol) == 2
+    assert f"{samples}:2: item 'y', metric 'clap@laion-630k': field 'score' is nan" in capsys.readouterr().err
+
+
+def test_the_console_command_prints_one_line_and_no_traceback(tmp_path):
+    """As CI runs it: a separate process, exit 2, a single line on stderr."""
+    base, res = write_results(tmp_path / "a", BASE), write_results(tmp_path / "b", BASE)
+    break_results(base, "nan-value", "fd@yamnet-16k")
+    env = {**os.environ, "PYTHONPATH": str(Path(bench.__file__).resolve().parents[1])}
+    proc = subprocess.run([sys.executable, "-m", "bench.cli", "regress", "--baseline", str(base), "--results", str(res),
+                           "--tolerances", str(tol_file(tmp_path, TOL))], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith(f"error: {base}: metric 'fd@yamnet-16k': field 'value' is nan")

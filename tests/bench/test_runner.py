@@ -193,3 +193,73 @@ def test_an_extractor_error_on_one_clip_fails_only_that_item(tmp_path, toys, mon
     cell = rep.results["metrics"]["pickypeak@toy"]
     assert cell["unavailable"] is None and cell["value"] is not None
     assert cell["n_failed"] == 1 and cell["n"] == rep.results["suite"]["n_items"]
+
+
+def _strict(text: str):
+    """json.loads that refuses NaN / Infinity tokens (Python's json accepts them by default)."""
+    def refuse(token):
+        raise ValueError(f"non-finite token {token} in the file")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_non_finite_scores_become_failures_never_numbers(tmp_path, toys, monkeypatch):
+    """A metric's NaN / inf / non-number per-item score fails that item (reason in extra); a
+    non-finite value fails the cell; results.json and samples.jsonl hold no NaN token."""
+    import bench.metrics.catalog as mc
+    from bench import registry
+    from bench.metrics.base import MetricResult
+    from bench.results import load_results, load_samples
+
+    class NanItems(bench_toys.RmsDiff):
+        name = "nanitems"
+
+        def score(self, items, feats):
+            res = super().score(items, feats)
+            bad = {"tone001": float("nan"), "tone004": float("-inf"), "tone005": "oops"}
+            per = [bad.get(it.id, v) for it, v in zip(items, res.per_item)]
+            ok = [v for v in per if isinstance(v, float) and np.isfinite(v)]
+            return MetricResult(value=float(np.mean(ok)) if ok else None, n=len(ok), per_item=per,
+                                extra={"spread": float("nan")})
+
+    class NanValue(bench_toys.RmsDiff):
+        name = "nanvalue"
+
+        def score(self, items, feats):
+            res = super().score(items, feats)
+            return MetricResult(value=float("nan"), n=res.n, per_item=res.per_item)
+
+    class InfSetLevel(bench_toys.MeanRms):
+        name = "infset"
+
+        def score(self, items, feats):
+            return MetricResult(value=float("inf"), n=len(items))
+
+    for cls in (NanItems, NanValue, InfSetLevel):
+        monkeypatch.setitem(mc.METRICS, f"{cls.name}@toy", cls)
+    registry.METRICS.clear()
+    rep = run(_opts(tmp_path, toys, metrics=["nanitems@toy", "nanvalue@toy", "infset@toy", "rmsdiff@toy"]))
+    text = rep.results_path.read_text()
+    res = _strict(text)  # no NaN / Infinity token anywhere
+    assert load_results(rep.results_path) == res  # and the validated reader accepts it
+    rows = [_strict(x) for x in (rep.results_path.parent / "samples.jsonl").read_text().splitlines()]
+    assert load_samples(rep.results_path.parent / "samples.jsonl")
+
+    items = res["metrics"]["nanitems@toy"]
+    errors = {"tone001": "non-finite score nan", "tone004": "non-finite score -inf",
+              "tone005": "non-numeric score 'oops'"}
+    assert items["unavailable"] is None and items["value"] == pytest.approx(0.0, abs=1e-9)
+    assert items["n"] == 6 and items["n_failed"] == 3 and items["extra"]["item_errors"] == errors
+    assert items["extra"]["spread"] == "nan"  # a diagnosis kept as text, not as a number
+    scores = {r["id"]: r["scores"]["nanitems@toy"] for r in rows}
+    assert [i for i, v in scores.items() if v is None] == sorted(errors) and len(scores) == 6
+    # the subset cells are scored the same way: each failed item counted where it belongs
+    sub_failed = {s: c["nanitems@toy"]["n_failed"] for s, c in res["subsets"].items()}
+    by_subset = {s: sum(r["subset"] == s and r["id"] in errors for r in rows) for s in sub_failed}
+    assert sub_failed == by_subset and sum(sub_failed.values()) == 3
+
+    value = res["metrics"]["nanvalue@toy"]
+    assert value["value"] is None and value["unavailable"] == "error: non-finite value nan"
+    assert all(r["scores"].get("nanvalue@toy") is None for r in rows) and "nanvalue@toy" not in rows[0]["scores"]
+    inf = res["metrics"]["infset@toy"]
+    assert inf["value"] is None and inf["unavailable"] == "error: non-finite value inf"
+    assert res["metrics"]["rmsdiff@toy"]["value"] == pytest.approx(0.0, abs=1e-9)  # the others go on

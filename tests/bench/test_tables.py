@@ -5,6 +5,7 @@ import json
 import pytest
 
 import bench_toys
+from broken_results import CASES, KEY, assert_refused, break_results, write_valid
 from bench.runner import RunOptions, run
 from bench.spec import load_spec
 from bench.tables import collect_rows, render
@@ -60,3 +61,18 @@ def test_bad_inputs(tmp_path):
         render([p])
     with pytest.raises(ValueError, match="unknown table format"):
         render([p], "html")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_broken_results_exit_2_naming_file_metric_and_value(tmp_path, capsys, case):
+    from bench.cli import main
+
+    good, bad = write_valid(tmp_path / "good"), write_valid(tmp_path / "bad", system="sysB")
+    assert main(["table", str(good), str(bad)]) == 0
+    capsys.readouterr()
+    expect = break_results(bad, case, KEY, subset="add" if case == "nan-value" else None)
+    for fmt in ("md", "csv", "latex"):
+        code = main(["table", str(good), str(bad), "--format", fmt])
+        captured = capsys.readouterr()
+        assert_refused(code, captured.err, bad, case, KEY, expect)
+        assert captured.out == ""  # no partial table

@@ -2,6 +2,7 @@
 why, failed items show their error, every clip and spectrogram is embedded, summary.md agrees."""
 import json
 import re
+import shutil
 
 import pytest
 
@@ -9,6 +10,7 @@ from bench.cli import main
 from bench.report import build_report
 from bench.report.build import cell_view, short_reason
 from bench.report.collect import find_runs, group_by_suite, pick_items
+from broken_results import CASES, assert_refused, break_results, break_samples
 
 
 def test_collect_groups_runs_and_finds_the_test_set_by_hash(toy_runs, tmp_path):
@@ -81,3 +83,32 @@ def test_cli(toy_runs, tmp_path, capsys):
     assert main(["report", str(tmp_path / "nope"), "-o", str(out)]) == 2
     assert "does not exist" in capsys.readouterr().err
     assert main(["report", str(toy_runs.runs), "-o", str(out), "--items", "-1"]) == 1
+
+
+def _copy_runs(toy_runs, dest):
+    return shutil.copytree(toy_runs.runs, dest, ignore=shutil.ignore_patterns(".cache"))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_broken_results_file_is_named_not_skipped(toy_runs, tmp_path, capsys, case):
+    """The report refuses a malformed results.json with what is wrong in it: never 'no results.json
+    under ...', never a report silently missing that run."""
+    runs = _copy_runs(toy_runs, tmp_path / "runs")
+    bad = next(runs.rglob("oracle/0/results.json"))
+    expect = break_results(bad, case, "rmsdiff@toy")
+    code = main(["report", str(runs), "-o", str(tmp_path / "r"), "--testsets", str(toy_runs.testsets), "--items", "0"])
+    err = capsys.readouterr().err
+    assert_refused(code, err, bad, case, "rmsdiff@toy", expect)
+    assert "no results.json under" not in err and not (tmp_path / "r").exists()
+
+
+def test_bad_samples_and_an_empty_folder(toy_runs, tmp_path, capsys):
+    runs = _copy_runs(toy_runs, tmp_path / "runs")
+    samples = next(runs.rglob("oracle/0/samples.jsonl"))
+    break_samples(samples, "rmsdiff@toy", float("nan"))
+    assert main(["report", str(runs), "-o", str(tmp_path / "r"), "--items", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {samples}:2: item ") and "metric 'rmsdiff@toy': field 'score' is nan" in err
+    (tmp_path / "empty").mkdir()
+    assert main(["report", str(tmp_path / "empty"), "-o", str(tmp_path / "r")]) == 2
+    assert f"no results.json under {tmp_path / 'empty'}" in capsys.readouterr().err
