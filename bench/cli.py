@@ -12,11 +12,13 @@ import sys
 from pathlib import Path
 
 from bench.exit_codes import EXIT_BAD_INPUT, EXIT_FAIL, EXIT_OK
+from unison.core.args import SEED, int_in
 
 LAZY_SUBCOMMANDS = {"regress": ("bench.regress", "check a results.json against a baseline"),
                     "compare": ("bench.compare", "compare systems / checkpoints side by side"),
                     "report": ("bench.report.cli", "HTML report (tables, audio, spectrograms) + summary.md of a runs folder"),
-                    "default": ("bench.default", "the embedded default: every mini suite x every system that runs here")}
+                    "default": ("bench.default", "the embedded default: every mini suite x every system that runs here"),
+                    "invariance": ("bench.invariance", "same items at several batch sizes / thread counts: identical?")}
 log = logging.getLogger("bench.cli")
 
 
@@ -81,13 +83,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bench.tables import rows_from_results, to_markdown
 
     spec = registry.load_suite(args.suite, args.suites_dir)
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
     seeds = args.seeds or [args.seed]
     reports = []
     for seed in seeds:
         opts = RunOptions(suite=spec, system=args.system, system_args=registry.parse_system_args(args.system_arg),
                           seed=seed, scale=args.scale, limit=args.limit,
                           out=Path(args.out), testsets_dir=args.testsets, cache_dir=args.cache,
-                          metrics=args.metrics.split(",") if args.metrics else None, progress=not args.no_progress)
+                          metrics=args.metrics.split(",") if args.metrics else None, batch_size=args.batch_size,
+                          progress=not args.no_progress)
         report = run(opts)
         if report.results is None:
             print("generated this rank's share; rank 0 writes the results")
@@ -185,8 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="catalog name, or name:<arg> (e.g. voice:flite-slt, unison:/path/ckpt.safetensors)")
     sp.add_argument("--system-arg", action="append", default=None, metavar="KEY=VALUE",
                     help="keyword argument for the system's factory (repeatable), e.g. ckpt=/path/ckpt.safetensors")
-    sp.add_argument("--limit", type=int, default=None, help="only the first N items (smoke runs)")
-    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--limit", type=int_in(1), default=None, help="only the first N items (smoke runs)")
+    sp.add_argument("--seed", type=SEED, default=0)
+    sp.add_argument("--batch-size", type=int_in(1, 4096), default=None,
+                    help="items per generation call (default: the system's own); outputs do not depend on it")
+    sp.add_argument("--threads", type=int_in(1, 1024), default=None,
+                    help="torch intra-op threads (default: torch's own); outputs do not depend on it on CPU")
     sp.add_argument("--seeds", type=_parse_seeds, default=None, help="several runs, e.g. 0,1,2: adds mean ± std across seeds (seeds.json)")
     sp.add_argument("--scale", default="mini", choices=["mini", "paper"])
     sp.add_argument("--out", default="runs", help="run folder (default runs/)")

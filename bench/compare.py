@@ -21,6 +21,7 @@ from bench.regress import markdown_table, plain_table
 from bench.results import ResultsError
 from bench.resultset import BadInput, LoadedResults, load, metric_differences, suite_differences
 from bench.stats import PairedResult, paired_bootstrap
+from unison.core.args import SEED, float_in, int_in
 
 
 @dataclass
@@ -188,9 +189,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("results", nargs="+", help="results.json files (or run folders); the first of each "
                                                "suite is the baseline of the deltas")
     p.add_argument("--markdown", help="also write the tables as Markdown to this file")
-    p.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
-    p.add_argument("--level", type=float, default=0.95, help="CI level (default 0.95)")
+    p.add_argument("--n-boot", type=int_in(100, 1_000_000), default=1000, help="bootstrap resamples (default 1000)")
+    p.add_argument("--seed", type=SEED, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--level", type=float_in(0.5, 0.999), default=0.95, help="CI level (default 0.95)")
 
 
 def run(args: argparse.Namespace) -> int:

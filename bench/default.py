@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.report.collect import SUITE_ORDER as SUITES  # all eight, in the paper's order
+from unison.core.args import SEED, int_in
 
 log = logging.getLogger(__name__)
 
@@ -222,8 +223,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("runs/default"), help="runs folder (default runs/default)")
     p.add_argument("--report", type=Path, default=Path("reports/default"),
                    help="report folder (index.html, summary.md, leaderboards/); default reports/default")
-    p.add_argument("--limit", type=int, default=None, help="only the first N items of every suite (CI)")
-    p.add_argument("--unison-limit", type=int, default=8, metavar="N",
+    p.add_argument("--limit", type=int_in(1), default=None, help="only the first N items of every suite (CI)")
+    p.add_argument("--unison-limit", type=int_in(1), default=8, metavar="N",
                    help="UNISON checkpoints: only the first N items of every suite (default 8; 0 = all). Their "
                         "CPU time is dominated by the HiFi-GAN vocoder (about 7 s per 5 s clip on 2 cores)")
     p.add_argument("--suites", default=",".join(SUITES), help="comma-separated suites (default: all eight)")
@@ -231,10 +232,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"UNISON checkpoint (default ${CHECKPOINT_ENV}, else {TINY_CHECKPOINT})")
     p.add_argument("--testsets", type=Path, default=None,
                    help="test-set folder (default $UNISON_BENCH_TESTSETS, else <out>/testsets)")
-    p.add_argument("--items", type=int, default=1,
+    p.add_argument("--items", type=int_in(0, 1000), default=1,
                    help="items per suite with audio in the report (default 1, keeping the committed report about "
                         "1 MB; timed_clap shows at least 2: a sequential and an overlapping prompt)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--scale", default="mini", choices=["mini"], help="the embedded default is mini only")
     p.add_argument("--suites-dir", action="append", default=None, metavar="DIR")
 

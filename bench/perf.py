@@ -20,6 +20,7 @@ import numpy as np
 
 from bench.item import Item
 from bench.metrics.base import Metric, MetricResult
+from unison.core.args import float_in, int_in
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +82,12 @@ class ProbeMetric(Metric):
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--suite", default=None, help="suite name/path (default: the built-in real-clip perf suite)")
     p.add_argument("--system", default="oracle")
-    p.add_argument("--n", type=int, default=16, help="items in the built-in perf suite")
+    p.add_argument("--n", type=int_in(2), default=16, help="items in the built-in perf suite")
     p.add_argument("--extractors", default=None,
                    help="comma-separated extractors to probe (default: every available one in the catalog)")
     p.add_argument("--metrics", default=None, help="comma-separated catalog metrics to run instead of probes")
     p.add_argument("--workdir", type=Path, default=None, help="keep runs/caches here (default: a temp dir)")
-    p.add_argument("--min-speedup", type=float, default=20.0)
+    p.add_argument("--min-speedup", type=float_in(0, above=True), default=20.0)
 
 
 def available_extractors(names: list[str] | None) -> tuple[list[str], dict[str, str]]:

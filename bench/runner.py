@@ -31,6 +31,7 @@ from bench.results import (SCHEMA_VERSION, clean_scores, describe_from_key, harn
 from bench.spec import SuiteSpec, ValidationSettings, canonical_json
 from bench.systems.base import Generated, System
 from bench.testset import TestSet, atomic_write_bytes, atomic_write_text, build_testset
+from unison import determinism
 from unison.core.audio import float_wav_bytes
 from unison.weights import MissingWeightsError
 
@@ -51,6 +52,7 @@ class RunOptions:
     testsets_dir: Path | None = None
     cache_dir: Path | None = None  # default: <out>/.cache/features
     metrics: list[str] | None = None  # override the suite's metric list
+    batch_size: int | None = None  # items per system.generate call (None: the system's own); moves no output
     progress: bool = True
     wait_timeout: float = 24 * 3600.0  # rank 0 waiting for the other ranks' items
 
@@ -438,12 +440,16 @@ def run(opts: RunOptions) -> RunReport:
             metrics[key] = e
     rank, world = dist_rank_world()
 
+    if opts.limit is not None and opts.limit < 1:
+        raise ValueError(f"--limit must be >= 1, got {opts.limit}")
+    if opts.batch_size is not None:
+        if opts.batch_size < 1:
+            raise ValueError(f"--batch-size must be >= 1, got {opts.batch_size}")
+        system.batch_size = opts.batch_size
     t0 = time.perf_counter()
     testset = build_testset(spec, opts.scale, opts.testsets_dir)
     timings["build"] = time.perf_counter() - t0
     items = testset.items[: opts.limit] if opts.limit is not None else list(testset.items)
-    if opts.limit is not None and opts.limit < 1:
-        raise ValueError(f"--limit must be >= 1, got {opts.limit}")
 
     rdir = run_dir(opts, spec)
     store = GenerationStore(rdir)
@@ -531,6 +537,7 @@ def run(opts: RunOptions) -> RunReport:
         "seed": opts.seed,
         "created": now_iso(),
         "packages": package_versions(),
+        "determinism": determinism.settings(),
         "weights": dict(sorted(weights.items())),
         "extractors": {name: {"signature": ext.signature(), "signature_hash": signature_hash(ext),
                               "sample_rate": ext.sample_rate} for name, ext in sorted(stage.extractors.items())},

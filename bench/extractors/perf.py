@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from unison.core.args import float_in, int_in
+
 log = logging.getLogger(__name__)
 
 SPEECH_DIR = Path("/usr/share/asterisk/sounds/en")  # Debian asterisk-core-sounds-en-wav
@@ -66,8 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("extractors", nargs="*", default=["yamnet-16k", "faster-whisper-base",
                    "faster-whisper-tiny-en", "resemblyzer", "voice2gender"])
-    p.add_argument("--n", type=int, default=8)
-    p.add_argument("--seconds", type=float, default=10.0)
+    p.add_argument("--n", type=int_in(1), default=8)
+    p.add_argument("--seconds", type=float_in(0.1, 600.0), default=10.0)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     for name in args.extractors:

@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from bench.exit_codes import EXIT_OK
+from unison.core.args import int_in
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -12,7 +13,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", type=Path, required=True, help="report folder, e.g. reports/default/")
     p.add_argument("--testsets", type=Path, default=None,
                    help="test-set folder holding the scored test sets ($UNISON_BENCH_TESTSETS)")
-    p.add_argument("--items", type=int, default=2, metavar="N",
+    p.add_argument("--items", type=int_in(0, 1000), default=2, metavar="N",
                    help="items per suite shown with audio and spectrograms (default 2; 0 = tables only)")
     p.add_argument("--title", default="unison-bench report")
 
