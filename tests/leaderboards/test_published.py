@@ -1,4 +1,4 @@
-"""The published-number CSVs reproduce the paper's results tables.
+"""The published-number CSVs reproduce the papers' results tables.
 
 ``leaderboards/published/sources/<paper>.tables.txt`` holds the verbatim text of one paper's results
 tables: a first line ``# <paper title> | sha256 <hex>`` (the SHA-256 of the full text file the
@@ -37,11 +37,15 @@ IGNORED = re.compile(r"\s|[↑↓/|]|</?[bu]>")
 
 # How many cells (CSV rows) each table holds: a dropped row fails even where the rebuilt line would not.
 CELLS = {"t2a_audiocaps": 49, "tts_seedtts": 24, "gender_tts": 14, "t2as": 9, "editing": 76, "speech_in_scene": 28,
-         "timed_clap": 4, "ablations": 15}
+         "timed_clap": 4, "ablations": 15,
+         "uniflow_tts": 8, "uniflow_svs": 8, "uniflow_t2a": 4, "uniflow_t2m": 4, "uniflow_se": 6, "uniflow_sr": 4,
+         "uniflow_v2a": 8, "uniflow_sizes": 28, "uniflow_ablations": 35, "uniflow_vae": 8}
 # Tables printed one line per system: label, params, then the cells in CSV order.
 SYSTEM_ROWS = ["t2a_audiocaps", "tts_seedtts"]
-OWN_LAYOUT = ["ablations", "editing", "speech_in_scene", "gender_tts", "timed_clap", "t2as"]
-CHECKED = [*SYSTEM_ROWS, *OWN_LAYOUT]
+UNIFLOW_TASKS = ["uniflow_tts", "uniflow_svs", "uniflow_t2a", "uniflow_t2m", "uniflow_se", "uniflow_sr", "uniflow_v2a"]
+OWN_LAYOUT = ["ablations", "editing", "speech_in_scene", "gender_tts", "timed_clap", "t2as", "uniflow_sizes",
+              "uniflow_ablations", "uniflow_vae"]
+CHECKED = [*SYSTEM_ROWS, *UNIFLOW_TASKS, *OWN_LAYOUT]
 
 
 def _norm(s: str) -> str:
@@ -95,8 +99,26 @@ def _expect(blocks: list[str], printed: str) -> None:
     assert any(_norm(printed) in b for b in blocks), f"not in the table as printed: {printed!r}"
 
 
+def _expect_in_order(blocks: list[str], parts: list[str]) -> None:
+    """The parts appear one after the other (other text may sit between them) in one block."""
+    def found_in(block: str) -> bool:
+        at = 0
+        for part in map(_norm, parts):
+            at = block.find(part, at)
+            if at < 0:
+                return False
+            at += len(part)
+        return True
+    assert any(found_in(b) for b in blocks), f"not in the table in this order: {parts!r}"
+
+
 def _short(system: str) -> str:  # "UNISON (D24)" is printed as "D24" in the per-metric tables
     return system.removeprefix("UNISON (").removesuffix(")")
+
+
+def _interleaved(systems: list[list[dict]]) -> list[str]:
+    """Cells of systems printed on one line, column by column (a's first cell, b's first cell, ...)."""
+    return [r["value"] for column in zip(*systems, strict=True) for r in column]
 
 
 # ---------------------------------------------------------------- every table
@@ -192,3 +214,52 @@ def test_metric_rows(table, n_metrics):
     for metric in d24:
         label = metric + (f" (GT: {gt[metric]})" if metric in gt else "")
         _expect(blocks, label + d24[metric] + d20[metric])
+
+
+# ---------------------------------------------------------------- UniFlow-Audio
+
+@pytest.mark.parametrize("table", UNIFLOW_TASKS)
+def test_uniflow_task_line(table):
+    """Table 1 prints a task per line: task, baseline, UniFlow-Audio, then per column group (subset:
+    objective, subjective) the headers, the baseline's cells and UniFlow-Audio's cells."""
+    blocks = _blocks(table)
+    by_subset: OrderedDict[str, list] = OrderedDict()
+    for (subset, system), rows in _groups(table).items():
+        by_subset.setdefault(subset, []).append((system, rows))
+    (baseline, _), (ours, _) = by_subset["objective"]
+    assert ours == "UniFlow-Audio" and set(by_subset) <= {"objective", "subjective"}
+    _expect(blocks, table.removeprefix("uniflow_").upper() + baseline)
+    for systems in by_subset.values():
+        assert [s for s, _ in systems] == [baseline, ours]
+        headers = "".join(r["metric"] for r in systems[0][1])
+        _expect(blocks, headers + "".join(_cells(rows) for _, rows in systems))
+
+
+def test_uniflow_sizes():
+    """Table 2 prints the T2M FD cells of all three sizes on the small row."""
+    blocks = _blocks("uniflow_sizes")
+    groups = {system: rows for (_, system), rows in _groups("uniflow_sizes").items()}
+    sizes = [f"UniFlow-Audio {size}" for size in ("small", "medium", "large")]
+    assert list(groups) == ["Prior Works", *sizes]
+    t2m = [next(r for r in groups[s] if r["metric"] == "T2M FD") for s in sizes]
+    moved = {id(r): "" for r in t2m} | {id(t2m[0]): _cells(t2m)}  # cell id -> what its row prints there
+    for system, rows in groups.items():
+        _expect(blocks, system + rows[0]["params"] + "".join(moved.get(id(r), r["value"]) for r in rows))
+
+
+def test_uniflow_ablations():
+    blocks = _blocks("uniflow_ablations")
+    groups = {system: rows for (_, system), rows in _groups("uniflow_ablations").items()}
+    merged = ["w. cross attention", "w. double fusion"]  # printed on one line, their cells alternating
+    assert len(groups) == 5
+    for system, rows in groups.items():
+        if system not in merged:
+            _expect(blocks, system + _cells(rows))
+    _expect_in_order(blocks, merged + _interleaved([groups[s] for s in merged]))
+
+
+def test_uniflow_vae():
+    """Both VAEs on one line ("EzAudio VAE Ours"), each column holding the two cells."""
+    systems = list(_groups("uniflow_vae").values())
+    assert len(systems) == 2
+    _expect_in_order(_blocks("uniflow_vae"), ["EzAudio VAE Ours"] + _interleaved(systems))
