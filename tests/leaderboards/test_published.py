@@ -7,7 +7,10 @@ excerpt was cut from), then one block per table, each opened by ``@@ <table> | <
 Each test rebuilds rows exactly as the table prints them (labels and numbers run together) from the
 CSV rows and looks them up in that table's blocks: a wrong, missing or misplaced number fails.
 Whitespace, arrows, the cell separators ``/`` and ``|`` and the bold / underline markup of the
-extracted text are ignored. These checks need nothing outside the repository.
+extracted text are ignored. A cell whose printed text is not its value (a mean printed with its
+± interval, a number garbled by slide OCR, an empty value left untranscribed) has a note beginning
+``printed "<text>"``, and the row is rebuilt with that text. These checks need nothing outside the
+repository.
 
 With UNISON_PAPERS_DIR naming a folder that holds the papers' full text files,
 test_excerpts_are_verbatim_in_their_paper also checks every block against its paper; without it that
@@ -34,18 +37,30 @@ FIELDS = ["table", "subset", "system", "params", "metric", "value", "direction",
 HEADER = re.compile(r"# (?P<title>.+) \| sha256 (?P<sha256>[0-9a-f]{64})")
 BLOCK = re.compile(r"@@ (?P<table>\w+)(?: \| .*)?")
 IGNORED = re.compile(r"\s|[↑↓/|]|</?[bu]>")
+PRINTED = re.compile(r'printed "(?P<text>[^"]*)"')
 
 # How many cells (CSV rows) each table holds: a dropped row fails even where the rebuilt line would not.
 CELLS = {"t2a_audiocaps": 49, "tts_seedtts": 24, "gender_tts": 14, "t2as": 9, "editing": 76, "speech_in_scene": 28,
          "timed_clap": 4, "ablations": 15,
          "uniflow_tts": 8, "uniflow_svs": 8, "uniflow_t2a": 4, "uniflow_t2m": 4, "uniflow_se": 6, "uniflow_sr": 4,
-         "uniflow_v2a": 8, "uniflow_sizes": 28, "uniflow_ablations": 35, "uniflow_vae": 8}
+         "uniflow_v2a": 8, "uniflow_sizes": 28, "uniflow_ablations": 35, "uniflow_vae": 8,
+         "survey_speechx_main": 51, "survey_speechx_text_prompt": 12, "survey_speechx_task_ablation": 28,
+         "survey_makeavoice_tts": 24, "survey_makeavoice_vc": 10, "survey_makeavoice_svs": 13,
+         "survey_makeavoice_ablation": 7, "survey_mvoice_scaling": 9, "survey_mvoice_vc_svc": 14,
+         "survey_uniaudio_codec": 40, "survey_uniaudio_vc": 12, "survey_uniaudio_se": 12, "survey_uniaudio_tse": 12,
+         "survey_uniaudio_sound": 6, "survey_uniaudio_music": 4, "survey_uniaudio_audio_edit": 6,
+         "survey_uniaudio_dereverb": 6, "survey_uniaudio_itts": 6, "survey_uniaudio_speech_edit": 6}
 # Tables printed one line per system: label, params, then the cells in CSV order.
-SYSTEM_ROWS = ["t2a_audiocaps", "tts_seedtts"]
+SYSTEM_ROWS = ["t2a_audiocaps", "tts_seedtts", "survey_speechx_text_prompt", "survey_speechx_task_ablation",
+               "survey_makeavoice_tts", "survey_makeavoice_vc", "survey_makeavoice_svs", "survey_makeavoice_ablation",
+               "survey_mvoice_scaling", "survey_mvoice_vc_svc"]
 UNIFLOW_TASKS = ["uniflow_tts", "uniflow_svs", "uniflow_t2a", "uniflow_t2m", "uniflow_se", "uniflow_sr", "uniflow_v2a"]
+UNIAUDIO_TASKS = ["survey_uniaudio_vc", "survey_uniaudio_se", "survey_uniaudio_tse", "survey_uniaudio_sound",
+                  "survey_uniaudio_music", "survey_uniaudio_audio_edit", "survey_uniaudio_dereverb",
+                  "survey_uniaudio_itts", "survey_uniaudio_speech_edit"]
 OWN_LAYOUT = ["ablations", "editing", "speech_in_scene", "gender_tts", "timed_clap", "t2as", "uniflow_sizes",
-              "uniflow_ablations", "uniflow_vae"]
-CHECKED = [*SYSTEM_ROWS, *UNIFLOW_TASKS, *OWN_LAYOUT]
+              "uniflow_ablations", "uniflow_vae", "survey_speechx_main", "survey_uniaudio_codec"]
+CHECKED = [*SYSTEM_ROWS, *UNIFLOW_TASKS, *UNIAUDIO_TASKS, *OWN_LAYOUT]
 
 
 def _norm(s: str) -> str:
@@ -91,8 +106,14 @@ def _groups(table: str) -> "OrderedDict[tuple[str, str], list[dict]]":
     return out
 
 
+def _printed(row: dict) -> str:
+    """The cell as the table prints it: the note's ``printed "..."`` text, else the value."""
+    m = PRINTED.match(row["note"])
+    return m["text"] if m else row["value"]
+
+
 def _cells(rows: list[dict]) -> str:
-    return "".join(r["value"] for r in rows)
+    return "".join(map(_printed, rows))
 
 
 def _expect(blocks: list[str], printed: str) -> None:
@@ -118,7 +139,7 @@ def _short(system: str) -> str:  # "UNISON (D24)" is printed as "D24" in the per
 
 def _interleaved(systems: list[list[dict]]) -> list[str]:
     """Cells of systems printed on one line, column by column (a's first cell, b's first cell, ...)."""
-    return [r["value"] for column in zip(*systems, strict=True) for r in column]
+    return [_printed(r) for column in zip(*systems, strict=True) for r in column]
 
 
 # ---------------------------------------------------------------- every table
@@ -139,7 +160,11 @@ def test_rows_are_well_formed(table):
         assert row["table"] == table
         assert row["direction"] in {"lower", "higher"}, row
         assert re.fullmatch(r"[\w.+-]+@[\w.+-]+", row["protocol"]), f"protocol must be name@variant: {row}"
-        _expect(blocks, row["value"])
+        if row["value"]:
+            assert _printed(row).startswith(row["value"]), f"the value must open its printed text: {row}"
+            _expect(blocks, row["value"])
+        else:  # a cell left untranscribed says what the table prints there
+            assert PRINTED.match(row["note"]), f"an empty value needs a 'printed \"...\"' note: {row}"
 
 
 @pytest.mark.parametrize("path", SOURCE_FILES, ids=lambda p: p.name)
@@ -244,7 +269,7 @@ def test_uniflow_sizes():
     t2m = [next(r for r in groups[s] if r["metric"] == "T2M FD") for s in sizes]
     moved = {id(r): "" for r in t2m} | {id(t2m[0]): _cells(t2m)}  # cell id -> what its row prints there
     for system, rows in groups.items():
-        _expect(blocks, system + rows[0]["params"] + "".join(moved.get(id(r), r["value"]) for r in rows))
+        _expect(blocks, system + rows[0]["params"] + "".join(moved.get(id(r), _printed(r)) for r in rows))
 
 
 def test_uniflow_ablations():
@@ -263,3 +288,43 @@ def test_uniflow_vae():
     systems = list(_groups("uniflow_vae").values())
     assert len(systems) == 2
     _expect_in_order(_blocks("uniflow_vae"), ["EzAudio VAE Ours"] + _interleaved(systems))
+
+
+# ---------------------------------------------------------------- survey deck
+
+def test_speechx_main():
+    """The expert models share one row: their names on one line, all their cells on the next."""
+    blocks = _blocks("survey_speechx_main")
+    experts: OrderedDict[str, list[dict]] = OrderedDict()
+    for (_, system), rows in _groups("survey_speechx_main").items():
+        if system.startswith("Expert model ("):
+            experts[system.removeprefix("Expert model (").removesuffix(")")] = rows
+        else:
+            _expect(blocks, system + _cells(rows))
+    assert list(experts) == ["DCCRN", "VoiceFilter", "VALL-E", "A3T"]
+    _expect_in_order(blocks, ["Expert model", *experts, "".join(map(_cells, experts.values()))])
+
+
+def test_uniaudio_codec():
+    """Rows print a label ("Encodec", "Ours", once OCR'd "Qurs"), then n_q FPS TPS (the CSV's params) and
+    the cells; the lookup starts at n_q."""
+    blocks = _blocks("survey_uniaudio_codec")
+    by_config: OrderedDict[str, list[dict]] = OrderedDict()
+    for row in _rows("survey_uniaudio_codec"):
+        by_config.setdefault(row["params"], []).append(row)
+    assert len(by_config) == 4
+    for config, rows in by_config.items():
+        _expect(blocks, config + _cells(rows))
+
+
+@pytest.mark.parametrize("table", UNIAUDIO_TASKS)
+def test_uniaudio_task_rows(table):
+    """A system's line: its label, then its objective cells, then its subjective cells; the section's
+    metric names, printed on its first lines between those, are skipped."""
+    blocks = _blocks(table)
+    parts: OrderedDict[str, list[str]] = OrderedDict()
+    for (_, system), rows in _groups(table).items():
+        parts.setdefault(system, [system]).append(_cells(rows))
+    assert len(parts) in (2, 3)
+    for system_parts in parts.values():
+        _expect_in_order(blocks, system_parts)
