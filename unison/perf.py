@@ -4,8 +4,10 @@
 2. one D24 forward at 313 audio + 64 text tokens, batch 2 (cond + uncond), bf16, with analytic
    FLOPs -> achieved FLOP/s as a fraction of the bf16 peak (target >= 75 %);
 3. a full sampling call vs N single batched forwards (target <= 1.10x);
-4. LLM features served from the on-disk cache on a repeated prompt, without loading the LLM;
-5. peak memory (RSS sampled by a thread; tracemalloc does not see torch allocations).
+4. the price of batch invariance: N items sampled one per forward (what ``sample`` does) vs the
+   previous single batched call, alternated in one run, on the tiny preset by default;
+5. LLM features served from the on-disk cache on a repeated prompt, without loading the LLM;
+6. peak memory (RSS sampled by a thread; tracemalloc does not see torch allocations).
 """
 from __future__ import annotations
 
@@ -38,6 +40,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="sampler steps (default 100 on GPU, 4 on CPU; the ratio is per step either way)")
     p.add_argument("--matmul-sizes", type=int, nargs="+", default=None, help="square sizes for the peak")
     p.add_argument("--repeats", type=int, default=3, help="best-of count for timings")
+    p.add_argument("--items-model", default="tiny", help="model preset for the per-item vs batched sampling cost")
+    p.add_argument("--items", type=int, default=8, help="items in that comparison")
     p.add_argument("--llm", default="minilm", help="llm preset for the feature-cache check ('none' skips it)")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--threads", type=int, default=None,
@@ -274,6 +278,49 @@ def measure_forward_and_sampler(rep: PerfReport, args, device: torch.device, pea
     del model
 
 
+def measure_item_sampling(rep: PerfReport, args, device: torch.device) -> None:
+    """Per-item sampling (one forward per item: its cond/uncond pair) against one batched call over
+    all items (the way before batch invariance), float32, 25 Euler steps, 5 s at the preset's rate;
+    the two are alternated so machine drift hits both."""
+    from unison.config import load_config
+    from unison.model.dit import build_dit
+    from unison.sampler import GuidedVelocity, concat_text, integrate, item_noise, sample
+
+    cfg = load_config([f"profile={args.items_model}"] if args.items_model == "tiny" else [f"model={args.items_model}"],
+                      cross_checks=False).model
+    torch.manual_seed(0)
+    with torch.device(device):
+        model = build_dit(cfg).eval()
+    B, frames, steps = args.items, 216, 25
+    g = torch.Generator().manual_seed(0)
+    n_layers = len(model.text_layers())
+    text = (torch.randn(B, n_layers, 12, cfg.llm_hidden, generator=g).to(device), torch.ones(B, 12, dtype=torch.bool, device=device))
+    empty = (torch.randn(1, n_layers, 1, cfg.llm_hidden, generator=g).to(device), torch.ones(1, 1, dtype=torch.bool, device=device))
+    noise = item_noise(list(range(B)), frames, cfg.latent_channels, device)
+
+    def per_item():
+        return sample(model, text, noise, uncond_text=empty, cfg_scale=4.5, steps=steps)
+
+    def batched():
+        hidden, mask = concat_text(text, (empty[0].expand(B, -1, -1, -1), empty[1].expand(B, -1)))
+        velocity = GuidedVelocity(model, model.prepare_text(hidden, mask), None, 0, 4.5)
+        return integrate(velocity, noise.clone(), steps)
+
+    with torch.no_grad():
+        per_item(), batched()  # warm-up
+        a = b = None
+        for _ in range(args.repeats):  # alternated: A B A B ...
+            ta, tb = best_time(per_item, 1, device, warmup=0), best_time(batched, 1, device, warmup=0)
+            a = ta if a is None else Timing(min(a.wall, ta.wall), min(a.cpu, ta.cpu))
+            b = tb if b is None else Timing(min(b.wall, tb.wall), min(b.cpu, tb.cpu))
+    rep.add("items_per_item_seconds", a.wall, f"{B} items of {cfg.name}, one forward each (now)",
+            f"{a.wall:,.2f} s", f"CPU {a.cpu:,.2f} s; {frames} frames, {steps} steps, CFG, float32")
+    rep.add("items_batched_seconds", b.wall, f"  the same {B} items in one batched call (before)", f"{b.wall:,.2f} s",
+            f"CPU {b.cpu:,.2f} s")
+    rep.add("items_cost_ratio_cpu", a.cpu / b.cpu, "  price of batch invariance (CPU time)", f"{a.cpu / b.cpu:.2f}x",
+            f"wall {a.wall / b.wall:.2f}x; best of {args.repeats} alternated")
+
+
 def measure_feature_cache(rep: PerfReport, llm_preset: str) -> None:
     """First call computes with the LLM and fills a fresh cache; a new encoder serves the same
     prompt from disk without ever loading the LLM."""
@@ -324,6 +371,7 @@ def run_perf(args: argparse.Namespace) -> int:
                 f"{peak['flops_cpu'] / 1e9:,.1f} per CPU second")
         rep.data[f"matmul_peak_{name}_cpu"] = peak["flops_cpu"]
     measure_forward_and_sampler(rep, args, device, peaks["bf16"])
+    measure_item_sampling(rep, args, device)
     if args.llm != "none":
         try:
             measure_feature_cache(rep, args.llm)
