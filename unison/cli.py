@@ -40,6 +40,21 @@ def _output_wav(path: Path) -> Path:
     return path
 
 
+def _device(name: str):
+    """--device checked before any work: a torch device string this machine has."""
+    import torch
+
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ValueError(f"--device {name!r} is not a torch device (e.g. cpu, cuda, cuda:1)") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device {name}: CUDA is not available on this machine; use --device cpu")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    return device
+
+
 def _generate(args: argparse.Namespace) -> int:
     from unison.checkpoint import read_config
     from unison.core.audio import write_float_wav
@@ -48,13 +63,13 @@ def _generate(args: argparse.Namespace) -> int:
 
     import torch
 
-    out = _output_wav(args.output)
+    out, device = _output_wav(args.output), _device(args.device)
     overrides = overrides_to_dict(args.overrides)
     cfg = read_config(args.ckpt, overrides)  # the checkpoint's header only: the request is checked before loading
     request = prepare(cfg.sample, cfg.audio.mel.sample_rate, cfg.audio.mel.hop_length, args.task, [args.text],
                       args.seconds, [args.seed], sources=[args.source] if args.source else None,
                       reference=args.reference, steps=args.steps, cfg_scale=args.cfg_scale, solver=args.solver)
-    pipe = UnisonPipeline.from_checkpoint(args.ckpt, overrides, device=args.device, dtype=getattr(torch, args.dtype))
+    pipe = UnisonPipeline.from_checkpoint(args.ckpt, overrides, device=device, dtype=getattr(torch, args.dtype))
     wave, sr = pipe.run(request)[0], pipe.sample_rate
     out = write_float_wav(out, wave, sr)  # written only now, after a successful generation
     print(f"wrote {out} ({wave.shape[0]} samples, {sr} Hz, {wave.shape[0] / sr:.2f} s)")

@@ -99,6 +99,7 @@ def _generate(ckpt, out, *extra, task="tts", text="A woman says hello."):
     (["sample.bogus=1"], ["sample.bogus", "not a config field", "sample.steps"]),
     (["sample.steps=abc"], ["sample.steps"]),
     (["-o", "out.mp3"], ["-o/--output", ".wav"]),
+    (["--device", "gpu0"], ["--device", "not a torch device"]),
 ])
 def test_generate_refuses_bad_options_before_loading(random_tiny_ckpt, tmp_path, capsys, extra, names):
     path, _, _ = random_tiny_ckpt
