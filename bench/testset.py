@@ -10,6 +10,9 @@ Layout of a built test set::
 
 The test-set hash is sha256 over the canonical manifest bytes and, for each audio file in sorted
 order, its relative path and sha256. Same spec + seed => byte-identical directory on any machine.
+
+Manifest audio paths are relative POSIX paths without '..', and must resolve (symlinks followed)
+inside the test-set folder or a data root allowed with UNISON_DATA_ROOT (unison.core.paths).
 """
 from __future__ import annotations
 
@@ -28,6 +31,8 @@ import numpy as np
 import soundfile as sf
 
 from bench.item import Item
+from unison.core.files import atomic_write_bytes, atomic_write_text  # noqa: F401 - also imported from here by bench
+from unison.core.paths import PathEscapeError, confine, data_roots
 from bench.registry import import_target
 from bench.spec import SuiteSpec, canonical_json
 
@@ -58,6 +63,16 @@ def safe_relpath(rel: str, what: str) -> str:
     return rel
 
 
+def confined(root: Path, rel: str, what: str) -> Path:
+    """``root / rel`` for a safe relative path that resolves (symlinks followed) inside ``root`` or
+    an allowed data root ($UNISON_DATA_ROOT); a ManifestError naming ``what`` otherwise."""
+    safe_relpath(rel, what)
+    try:
+        return confine(rel, root, data_roots(), what, option=False)
+    except PathEscapeError as e:
+        raise ManifestError(str(e)) from e
+
+
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -78,22 +93,6 @@ def pcm16_bytes(wave: np.ndarray, sr: int) -> bytes:
     buf = io.BytesIO()
     sf.write(buf, q, sr, format="WAV", subtype="PCM_16")
     return buf.getvalue()
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def item_seed(suite: str, item_id: str, base_seed: int) -> int:
@@ -190,11 +189,7 @@ class TestSet:
 
     def path(self, rel: str) -> Path:
         """Absolute path of a manifest path, refusing anything that leaves the root."""
-        safe_relpath(rel, f"test set {self.root}")
-        p = (self.root / rel).resolve()
-        if self.root.resolve() not in p.parents:
-            raise ManifestError(f"test set {self.root}: path {rel!r} resolves outside the root (symlink?)")
-        return p
+        return confined(self.root, rel, f"test set {self.root}").resolve()
 
     @classmethod
     def load(cls, root: str | Path, verify: bool = False) -> "TestSet":
@@ -215,7 +210,7 @@ class TestSet:
             for f in AUDIO_FIELDS:
                 rel = getattr(item, f)
                 if rel is not None:
-                    safe_relpath(rel, f"{mpath}:{n} item {item.id!r} field {f!r}")
+                    confined(root, rel, f"{mpath} line {n} item {item.id!r} field {f!r}")
                     if not (root / rel).is_file():
                         raise ManifestError(f"{mpath}:{n}: item {item.id!r} field {f!r}: {rel} is missing")
             items.append(item)

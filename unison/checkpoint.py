@@ -26,7 +26,7 @@ from typing import Any, Mapping
 import torch
 from torch import Tensor
 
-from unison.config import UnisonConfig, from_dict, to_dict
+from unison.config import ConfigError, UnisonConfig, check_known_keys, from_dict, to_dict
 
 log = logging.getLogger(__name__)
 
@@ -243,7 +243,12 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     if raw is None:
         raise CheckpointError(f"{path}: safetensors file has no '{META_KEY}' metadata block, so it is not a "
                               f"UNISON checkpoint. {HOW_TO_PROVIDE}")
-    meta = json.loads(raw)
+    try:
+        meta = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise CheckpointError(f"{path}: its '{META_KEY}' metadata block is not JSON ({e}). {HOW_TO_PROVIDE}") from e
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path}: its '{META_KEY}' metadata block is not a JSON object. {HOW_TO_PROVIDE}")
     if meta.get("format") != FORMAT_NAME or meta.get("format_version") != FORMAT_VERSION:
         raise CheckpointError(
             f"{path}: format {meta.get('format')!r} version {meta.get('format_version')!r}; this code reads "
@@ -258,6 +263,26 @@ def _existing(path: str | Path) -> Path:
     return path
 
 
+def _config(path: Path, meta: Mapping[str, Any], overrides: Mapping[str, Any] | None) -> UnisonConfig:
+    # recorded paths are relative to the file's own folder; command-line overrides to the CWD
+    cfg_dict = resolve_recorded_paths(meta["config"], path.resolve().parent)
+    if overrides:
+        from omegaconf import OmegaConf
+
+        check_known_keys(dict(overrides))
+        cfg_dict = OmegaConf.to_container(OmegaConf.merge(OmegaConf.create(cfg_dict), OmegaConf.create(dict(overrides))))
+    try:
+        return from_dict(cfg_dict)
+    except ConfigError as e:
+        raise ConfigError(f"{path}: recorded config{' with the overrides' if overrides else ''}: {e}") from e
+
+
+def read_config(path: str | Path, overrides: Mapping[str, Any] | None = None) -> UnisonConfig:
+    """The checkpoint's recorded config with ``overrides`` merged, validated (reads the header only)."""
+    path = _existing(path)
+    return _config(path, read_metadata(path), overrides)
+
+
 def load_checkpoint(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Checkpoint:
     """Read weights and metadata. ``overrides`` is a nested dict merged into the recorded config
     (e.g. {"llm": {"path": ...}}); architecture fields should not be overridden."""
@@ -265,14 +290,12 @@ def load_checkpoint(path: str | Path, overrides: Mapping[str, Any] | None = None
 
     path = _existing(path)
     meta = read_metadata(path)
-    # recorded paths are relative to the file's own folder; command-line overrides to the CWD
-    cfg_dict = resolve_recorded_paths(meta["config"], path.resolve().parent)
-    if overrides:
-        from omegaconf import OmegaConf
-
-        cfg_dict = OmegaConf.to_container(OmegaConf.merge(OmegaConf.create(cfg_dict), OmegaConf.create(dict(overrides))))
-    cfg = from_dict(cfg_dict)
-    state = load_file(str(path))
+    cfg = _config(path, meta, overrides)
+    try:
+        state = load_file(str(path))
+    except Exception as e:  # noqa: BLE001 - safetensors raises its own error type for damaged data
+        raise CheckpointError(f"{path}: the tensor data cannot be read ({e}); the file is damaged or truncated. "
+                              f"{HOW_TO_PROVIDE}") from e
     stats = meta.get("latent_stats")
     mean = torch.tensor(stats["mean"]) if stats else None
     std = torch.tensor(stats["std"]) if stats else None

@@ -28,17 +28,50 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _output_wav(path: Path) -> Path:
+    """-o is checked before any work: a .wav file name in a folder that is not a file."""
+    if path.suffix.lower() != ".wav":
+        raise ValueError(f"-o/--output {path}: the output is a WAV file; give a name ending in .wav")
+    if path.is_dir():
+        raise ValueError(f"-o/--output {path} is a folder; give a file name such as {path / 'out.wav'}")
+    if any(p.exists() and not p.is_dir() for p in path.parents):
+        raise ValueError(f"-o/--output {path}: {next(p for p in path.parents if p.exists() and not p.is_dir())} "
+                         "is a file, not a folder")
+    return path
+
+
+def _device(name: str):
+    """--device checked before any work: a torch device string this machine has."""
+    import torch
+
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ValueError(f"--device {name!r} is not a torch device (e.g. cpu, cuda, cuda:1)") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device {name}: CUDA is not available on this machine; use --device cpu")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    return device
+
+
 def _generate(args: argparse.Namespace) -> int:
+    from unison.checkpoint import read_config
     from unison.core.audio import write_float_wav
-    from unison.pipeline import UnisonPipeline
+    from unison.inputs import prepare
+    from unison.pipeline import UnisonPipeline, overrides_to_dict
 
     import torch
 
-    pipe = UnisonPipeline.from_checkpoint(args.ckpt, args.overrides, device=args.device,
-                                          dtype=getattr(torch, args.dtype))
-    wave, sr = pipe.generate(args.task, args.text, args.seconds, source=args.source, reference=args.reference,
-                             seed=args.seed, steps=args.steps, cfg_scale=args.cfg_scale, solver=args.solver)
-    out = write_float_wav(args.output, wave, sr)  # written only now, after a successful generation
+    out, device = _output_wav(args.output), _device(args.device)
+    overrides = overrides_to_dict(args.overrides)
+    cfg = read_config(args.ckpt, overrides)  # the checkpoint's header only: the request is checked before loading
+    request = prepare(cfg.sample, cfg.audio.mel.sample_rate, cfg.audio.mel.hop_length, args.task, [args.text],
+                      args.seconds, [args.seed], sources=[args.source] if args.source else None,
+                      reference=args.reference, steps=args.steps, cfg_scale=args.cfg_scale, solver=args.solver)
+    pipe = UnisonPipeline.from_checkpoint(args.ckpt, overrides, device=device, dtype=getattr(torch, args.dtype))
+    wave, sr = pipe.run(request)[0], pipe.sample_rate
+    out = write_float_wav(out, wave, sr)  # written only now, after a successful generation
     print(f"wrote {out} ({wave.shape[0]} samples, {sr} Hz, {wave.shape[0] / sr:.2f} s)")
     return 0
 
@@ -62,12 +95,14 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--ckpt", required=True, help="UNISON checkpoint (.safetensors)")
     gen.add_argument("--task", required=True, choices=sorted(CLI_ALIASES), help="task")
     gen.add_argument("--text", required=True, help="instruction / caption / transcript")
-    gen.add_argument("--source", help="source audio to edit (task edit)")
-    gen.add_argument("--reference", help="reference speaker clip (task zs_tts)")
-    gen.add_argument("--seconds", type=float, default=10.0, help="output length in seconds")
-    gen.add_argument("--seed", type=int, default=0)
-    gen.add_argument("--steps", type=int, default=None, help="ODE steps (default: sample.steps)")
-    gen.add_argument("--cfg-scale", type=float, default=None, help="CFG scale (default: sample.cfg_scale)")
+    gen.add_argument("--source", help="source audio to edit (editing tasks); cropped to the output length")
+    gen.add_argument("--reference", help="reference speaker clip (task zs_tts); trimmed to sample.max_reference_seconds")
+    gen.add_argument("--seconds", type=float, default=10.0,
+                     help="output length in seconds, > 0 and at most sample.max_seconds (22 by default)")
+    gen.add_argument("--seed", type=int, default=0, help="noise seed in [0, 2**63)")
+    gen.add_argument("--steps", type=int, default=None,
+                     help="ODE steps in [1, sample.max_steps] (default: sample.steps)")
+    gen.add_argument("--cfg-scale", type=float, default=None, help="CFG scale, finite and >= 0 (default: sample.cfg_scale)")
     gen.add_argument("--solver", choices=["euler", "midpoint", "heun"], default=None)
     gen.add_argument("--device", default="cpu")
     gen.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32", help="DiT weights dtype")
@@ -109,6 +144,16 @@ class _CurrentStderr(logging.StreamHandler):
         pass
 
 
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """What a user can cause (bad value, file or environment): one line and exit 2, never a traceback."""
+    from unison.audio.vocoder.base import VocoderUnavailableError
+    from unison.data.sources.voices import VoiceUnavailableError
+    from unison.text.feature_cache import CorruptCacheEntryError
+
+    return (ValueError, OSError, FloatingPointError, VocoderUnavailableError, VoiceUnavailableError,
+            CorruptCacheEntryError)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler = _CurrentStderr()
@@ -116,10 +161,20 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, handlers=[handler])
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, FloatingPointError) as e:
-        # user-facing failures (bad task, missing checkpoint, undecodable source, prompt too long, NaN)
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # noqa: BLE001 - one line for users; -v shows the traceback of anything unexpected
+        message = " ".join(str(e).split()) or type(e).__name__
+        if isinstance(e, _user_errors()):
+            # bad option, file, override or input audio; missing or refused weights; NaN in the output
+            print(f"error: {message}", file=sys.stderr)
+            return 2
+        if args.verbose:
+            raise
+        print(f"error: unexpected {type(e).__name__}: {message} (a bug: rerun with -v for the traceback)",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

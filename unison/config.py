@@ -113,6 +113,15 @@ class SampleConfig:
     solver: str = "euler"  # euler | heun | midpoint
     cfg_scale: float = 4.5
     cfg_formula: str = "uncond+w*(cond-uncond)"
+    # Limits on what generation accepts (unison.inputs). The paper is silent on them; they keep a
+    # request inside what the model was trained on and bound its time and memory.
+    max_seconds: float = 22.0  # longest sequence trained on: 10-s clips, then a 22-s long-speech fine-tune
+    max_steps: int = 1000  # each step is one full DiT forward; Euler's error is negligible long before this
+    # A zero-shot prompt longer than this is trimmed to its first max_reference_seconds: training
+    # pairs put the reference and the new utterance in one 10-s clip, so longer prompts add cost,
+    # not speaker information. The prompt and the output also share one sequence of at most max_seconds.
+    max_reference_seconds: float = 10.0
+    silent_peak_dbfs: float = -60.0  # source/reference audio whose peak is below this is refused as silent
 
 
 @dataclass
@@ -234,7 +243,29 @@ def validate(cfg: UnisonConfig) -> UnisonConfig:
     _require(audio.mel.f_max <= audio.mel.sample_rate / 2, "audio.mel.f_max",
              f"{audio.mel.f_max} Hz exceeds Nyquist ({audio.mel.sample_rate / 2} Hz)")
     _require(audio.seconds > 0, "audio.seconds", f"must be positive, got {audio.seconds}")
+    validate_sample(cfg.sample)
     return cfg
+
+
+SOLVERS = ("euler", "midpoint", "heun")  # the step functions of unison.sampler
+
+
+def validate_sample(s: SampleConfig, prefix: str = "sample") -> None:
+    """The sampler settings and the input limits (unison.inputs relies on them being sane)."""
+    from math import isfinite as finite
+
+    _require(finite(s.max_seconds) and s.max_seconds > 0, f"{prefix}.max_seconds",
+             f"must be a positive number of seconds, got {s.max_seconds}")
+    _require(s.max_steps >= 1, f"{prefix}.max_steps", f"must be >= 1, got {s.max_steps}")
+    _require(1 <= s.steps <= s.max_steps, f"{prefix}.steps",
+             f"must be in [1, sample.max_steps={s.max_steps}], got {s.steps}")
+    _require(s.solver in SOLVERS, f"{prefix}.solver", f"unknown value {s.solver!r}; choose one of {SOLVERS}")
+    _require(finite(s.cfg_scale) and s.cfg_scale >= 0, f"{prefix}.cfg_scale",
+             f"must be a finite number >= 0, got {s.cfg_scale}")
+    _require(finite(s.max_reference_seconds) and s.max_reference_seconds > 0, f"{prefix}.max_reference_seconds",
+             f"must be a positive number of seconds, got {s.max_reference_seconds}")
+    _require(finite(s.silent_peak_dbfs) and s.silent_peak_dbfs < 0, f"{prefix}.silent_peak_dbfs",
+             f"must be a finite level below 0 dBFS, got {s.silent_peak_dbfs}")
 
 
 def load_config(overrides: list[str] | None = None, *, cross_checks: bool = True) -> UnisonConfig:
@@ -247,13 +278,15 @@ def load_config(overrides: list[str] | None = None, *, cross_checks: bool = True
     from omegaconf.errors import OmegaConfBaseException
 
     register_configs()
+    dotted = [o.split("=", 1)[0].lstrip("+~") for o in overrides or [] if "=" in o]
+    check_known_keys([k for k in dotted if "." in k])  # hydra's own message suggests `+key`, which is refused below
     try:
         with initialize_config_module(config_module="unison.conf", version_base=None):
             composed = compose(config_name="config", overrides=list(overrides or []))
         cfg = _restore_tuples(OmegaConf.to_object(composed))
         extra = _extra_keys(OmegaConf.to_container(composed, resolve=True), to_dict(cfg))
     except (HydraException, OmegaConfBaseException) as e:
-        raise ConfigError(f"cannot compose config from overrides {list(overrides or [])}: {e}") from e
+        raise ConfigError(f"cannot compose config from overrides {list(overrides or [])}: {one_line(e)}") from e
     if extra:  # hydra's `+key=value` bypasses the schema; to_object would silently drop the key
         raise ConfigError(f"{extra[0]}: not a field of the typed config (unknown keys: {extra})")
     if cross_checks:
@@ -271,6 +304,54 @@ def _extra_keys(given: dict, typed: dict, prefix: str = "") -> list[str]:
         elif isinstance(value, dict) and isinstance(typed[key], dict):
             extra += _extra_keys(value, typed[key], f"{prefix}{key}.")
     return extra
+
+
+def check_known_keys(given: dict | list[str], what: str = "override") -> None:
+    """Refuse keys of ``given`` (dotted keys, or a nested dict such as parsed command-line
+    overrides) that are not fields of UnisonConfig, naming the key and listing the fields of its
+    section. Mapping fields (e.g. data.task_probs) are open: any key below them is accepted."""
+    if isinstance(given, list):
+        nested: dict = {}
+        for key in given:
+            d = nested
+            for part in key.split(".")[:-1]:
+                d = d.setdefault(part, {}) if isinstance(d.get(part, {}), dict) else {}
+            d[key.split(".")[-1]] = None
+        given = nested
+    typed = to_dict(UnisonConfig())
+    for key in _extra_keys(given, typed):
+        parent, _, _ = key.rpartition(".")
+        section = typed
+        for part in parent.split(".") if parent else []:
+            section = section.get(part, {})
+        if not section and parent:
+            continue  # an open mapping such as data.task_probs
+        known = ", ".join(f"{parent}.{k}" if parent else k for k in section)
+        where = f"the fields of {parent}" if parent else "the sections"
+        raise ConfigError(f"{key}: not a config field ({what}); {where} are: {known}")
+
+
+def one_line(e: BaseException) -> str:
+    """Hydra and OmegaConf spread a message over lines (option lists, full_key, object_type, caret
+    markers); a user error is reported on one line."""
+    key, msg = getattr(e, "full_key", None), getattr(e, "msg", None)
+    if key and msg:
+        return f"{key}: {str(msg).strip().splitlines()[0]}"  # the lines after it repeat the key and types
+    if str(e).startswith("Error merging override") and e.__cause__ is not None:
+        return one_line(e.__cause__)  # the cause names the key and the expected type
+    text, listing = "", False
+    for line in (raw.strip() for raw in str(e).splitlines()):
+        if line.startswith("Config search path"):
+            break  # hydra's provider list: not the user's concern
+        if not line or set(line) <= {"^"} or line.endswith("_schema"):
+            continue  # blank lines, caret markers, the schema entries hydra lists among presets
+        if not text:
+            text = line
+        elif text.endswith(":"):
+            text, listing = f"{text} {line}", True
+        else:
+            text += (", " if listing else "; ") + line
+    return text
 
 
 def to_dict(cfg: UnisonConfig) -> dict:
@@ -303,7 +384,7 @@ def from_dict(d: dict, *, cross_checks: bool = True) -> UnisonConfig:
         merged = OmegaConf.merge(OmegaConf.structured(UnisonConfig), d)
         cfg = _restore_tuples(OmegaConf.to_object(merged))
     except OmegaConfBaseException as e:
-        raise ConfigError(f"checkpoint config does not match UnisonConfig: {e}") from e
+        raise ConfigError(f"config does not fit UnisonConfig: {one_line(e)}") from e
     if cross_checks:
         return validate(cfg)
     validate_model(cfg.model)

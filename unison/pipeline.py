@@ -6,12 +6,15 @@
 Generation tasks (m=0) start from zeros in z_s; editing (m=1) encodes the source audio into z_s;
 zero-shot TTS (m=2) puts the encoded reference in front of the sequence (as z_s and held on its
 known path during sampling) and returns only the synthesized continuation.
+
+Every request is first checked against the input rules of unison.inputs (limits from sample.*:
+length, steps, guidance, seed, text, and the audio inputs' length, level and samples); a broken
+rule is an InputError naming the argument or file before any model work.
 """
 from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -20,77 +23,39 @@ import torch
 from torch import Tensor
 
 from unison.checkpoint import load_checkpoint, load_into
-from unison.core.audio import write_float_wav
 from unison.config import UnisonConfig
+from unison.core.audio import write_float_wav
+from unison.inputs import AudioInput, InputError, Request, SourceAudioError, prepare
 from unison.sampler import NonFiniteLatentError, item_noise, sample
-from unison.tasks import EDITING, ZERO_SHOT, TaskSpec, get_task, prefix_source
+from unison.tasks import EDITING, ZERO_SHOT, get_task, prefix_source
 
 log = logging.getLogger(__name__)
 
-AudioInput = str | os.PathLike | tuple[np.ndarray, int]  # a file, or (mono wave, sample rate)
-
-
-class SourceAudioError(ValueError):
-    """A source/reference audio file cannot be read or used; the message names the file."""
+__all__ = ["AudioInput", "InputError", "SourceAudioError", "UnisonPipeline", "overrides_to_dict"]
 
 
 def overrides_to_dict(overrides: Sequence[str] | dict | None) -> dict:
-    """Hydra-style ``a.b=value`` strings (or an already nested dict) -> nested dict."""
+    """Hydra-style ``a.b=value`` strings (or an already nested dict) -> nested dict; keys that are not
+    config fields are refused here, naming the key and the known fields."""
+    from unison.config import ConfigError, check_known_keys, one_line
+
     if not overrides:
         return {}
     if isinstance(overrides, dict):
+        check_known_keys(overrides)
         return overrides
     from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
 
     bad = [o for o in overrides if "=" not in o]
     if bad:
-        raise ValueError(f"overrides must look like key=value (e.g. sample.steps=50); got {bad}")
-    return OmegaConf.to_container(OmegaConf.from_dotlist(list(overrides)))
-
-
-def read_audio(src: AudioInput, sample_rate: int, what: str = "source") -> np.ndarray:
-    """Mono float32 wave at ``sample_rate`` from a file or a (wave, sr) pair."""
-    import soxr
-
-    if isinstance(src, tuple):
-        wave, sr = np.asarray(src[0], dtype=np.float32), int(src[1])
-        name = f"<{what} array>"
-    else:
-        import soundfile as sf
-
-        name = str(src)
-        if not Path(src).is_file():
-            raise SourceAudioError(f"{what} audio file not found: {name}")
-        try:
-            wave, sr = sf.read(name, dtype="float32", always_2d=True)
-        except Exception as e:  # noqa: BLE001 - libsndfile reports many formats of failure
-            raise SourceAudioError(f"cannot decode {what} audio file {name}: {e}. "
-                                   "Give a WAV/FLAC/OGG file readable by libsndfile.") from e
-        wave = wave.mean(axis=1)
-    if wave.ndim != 1:
-        wave = wave.reshape(-1) if wave.size == max(wave.shape) else wave.mean(axis=-1)
-    if wave.size == 0:
-        raise SourceAudioError(f"{what} audio {name} is empty")
-    if not np.isfinite(wave).all():
-        raise SourceAudioError(f"{what} audio {name} contains NaN or inf samples")
-    if sr != sample_rate:
-        wave = soxr.resample(wave, sr, sample_rate, quality="HQ").astype(np.float32)
-    return wave
-
-
-def fit_length(wave: np.ndarray, samples: int) -> np.ndarray:
-    """Crop or zero-pad at the end to exactly ``samples``."""
-    if wave.shape[0] >= samples:
-        return wave[:samples]
-    return np.pad(wave, (0, samples - wave.shape[0]))
-
-
-@dataclass
-class _Sampling:
-    steps: int
-    cfg_scale: float
-    solver: str
-    cfg_formula: str
+        raise ConfigError(f"overrides must look like key=value (e.g. sample.steps=50); got {bad}")
+    try:
+        nested = OmegaConf.to_container(OmegaConf.from_dotlist(list(overrides)))
+    except OmegaConfBaseException as e:
+        raise ConfigError(f"cannot parse overrides {list(overrides)}: {one_line(e)}") from e
+    check_known_keys(nested)
+    return nested
 
 
 class UnisonPipeline:
@@ -128,11 +93,6 @@ class UnisonPipeline:
     def sample_rate(self) -> int:
         return int(self.codec.sample_rate)
 
-    def _settings(self, steps: int | None, cfg_scale: float | None, solver: str | None) -> _Sampling:
-        s = self.cfg.sample
-        return _Sampling(steps or s.steps, s.cfg_scale if cfg_scale is None else cfg_scale, solver or s.solver,
-                         s.cfg_formula)
-
     def _text(self, prompts: list[str]) -> tuple[Tensor, Tensor]:
         feats = self.text_encoder.encode(prompts, self.text_layers)
         return feats.hidden.to(self.device), feats.mask.to(self.device)  # (B, n_layers, S, H), (B, S)
@@ -147,49 +107,49 @@ class UnisonPipeline:
             z = self.codec.encode(torch.from_numpy(wave)[None].to(self.device))  # (1, T, C)
         return z.float()
 
+    def prepare(self, task: str, texts: Sequence[str], seconds: float, seeds: Sequence[int], *,
+                sources: Sequence[AudioInput] | None = None, reference: AudioInput | None = None,
+                steps: int | None = None, cfg_scale: float | None = None, solver: str | None = None) -> Request:
+        """Check a request against the model's input rules (unison.inputs) and read its audio."""
+        return prepare(self.cfg.sample, self.sample_rate, self.cfg.audio.mel.hop_length, task, texts, seconds, seeds,
+                       sources=sources, reference=reference, steps=steps, cfg_scale=cfg_scale, solver=solver)
+
     @torch.no_grad()
-    def generate(self, task: str, text: str, seconds: float, source: AudioInput | None = None,
-                 reference: AudioInput | None = None, seed: int = 0, *, steps: int | None = None,
-                 cfg_scale: float | None = None, solver: str | None = None) -> tuple[np.ndarray, int]:
-        """One clip: (wave float32 (samples,), sample_rate); samples = latent_len(seconds) * 2 * hop."""
-        spec = get_task(task)
-        if not seconds or seconds <= 0:
-            raise ValueError(f"seconds must be > 0, got {seconds!r}")
-        frames = int(self.codec.latent_len(seconds))
-        sr, spf = self.sample_rate, self.samples_per_frame
-        C = self.cfg.model.latent_channels
+    def run(self, req: Request) -> list[np.ndarray]:
+        """One clip per text of a checked request: float32 waves of ``req.frames * 2 * hop`` samples."""
+        if (req.sample_rate, req.hop) != (self.sample_rate, self.cfg.audio.mel.hop_length):
+            raise InputError(f"the request was prepared for {req.sample_rate} Hz / hop {req.hop}, this model runs at "
+                             f"{self.sample_rate} Hz / hop {self.cfg.audio.mel.hop_length}")
+        spec, frames, spf, C = req.task, req.frames, self.samples_per_frame, self.cfg.model.latent_channels
         z_s, prefix, P = None, None, 0
         if spec.m == EDITING:
-            if source is None:
-                raise ValueError(f"task {spec.name!r} edits audio: give a source (--source file.wav)")
-            z_s = self._encode(fit_length(read_audio(source, sr, "source"), frames * spf))
+            z_s = torch.cat([self._encode(w) for w in req.sources])
             if z_s.shape[1] != frames:
                 raise SourceAudioError(f"source encoded to {z_s.shape[1]} latent frames, expected {frames}")
         elif spec.m == ZERO_SHOT:
-            if reference is None:
-                raise ValueError("zero-shot TTS needs a reference speaker clip (--reference ref.wav)")
-            ref = read_audio(reference, sr, "reference")
-            ref_frames = -(-ref.shape[0] // spf)
-            z_ref = self._encode(fit_length(ref, ref_frames * spf))  # (1, P, C)
+            z_ref = self._encode(req.reference)  # (1, P, C)
             P = z_ref.shape[1]
             z_s = prefix_source(z_ref, P + frames)  # (1, P + T, C)
             keep = torch.zeros(1, P + frames, dtype=torch.bool, device=self.device)
             keep[:, :P] = True
             prefix = (z_s, keep)
-        elif source is not None or reference is not None:
-            raise ValueError(f"task {spec.name!r} is generation: it takes no source or reference audio")
-        z = self._sample(spec, [text], P + frames, C, [seed], z_s, prefix, steps, cfg_scale, solver)
-        wave = self._decode(z)[0, P * spf:]
-        assert wave.shape[0] == frames * spf, (wave.shape, frames, spf)
-        return wave, sr
+        log.info("%s: %d clip(s) of %d latent frames%s, %d %s steps: %d model forwards", spec.name, len(req.texts),
+                 frames, f" after a {P}-frame reference" if P else "", req.steps, req.solver, req.forwards)
+        noise = item_noise(req.seeds, P + frames, C, self.device)  # (B, T, C)
+        z = sample(self.model, self._text(list(req.texts)), noise, z_s=z_s, m=spec.m, uncond_text=self._uncond_text(),
+                   cfg_scale=req.cfg_scale, steps=req.steps, solver=req.solver, cfg_formula=req.cfg_formula,
+                   prefix=prefix)
+        waves = [w[P * spf:] for w in self._decode(z)]
+        assert all(w.shape[0] == frames * spf for w in waves), ([w.shape for w in waves], frames, spf)
+        return waves
 
-    def _sample(self, spec: TaskSpec, texts: list[str], frames: int, C: int, seeds: list[int], z_s, prefix,
-                steps, cfg_scale, solver) -> Tensor:
-        st = self._settings(steps, cfg_scale, solver)
-        noise = item_noise(seeds, frames, C, self.device)  # (B, T, C)
-        return sample(self.model, self._text(texts), noise, z_s=z_s, m=spec.m, uncond_text=self._uncond_text(),
-                      cfg_scale=st.cfg_scale, steps=st.steps, solver=st.solver, cfg_formula=st.cfg_formula,
-                      prefix=prefix)
+    def generate(self, task: str, text: str, seconds: float, source: AudioInput | None = None,
+                 reference: AudioInput | None = None, seed: int = 0, *, steps: int | None = None,
+                 cfg_scale: float | None = None, solver: str | None = None) -> tuple[np.ndarray, int]:
+        """One clip: (wave float32 (samples,), sample_rate); samples = latent_len(seconds) * 2 * hop."""
+        req = self.prepare(task, [text], seconds, [seed], sources=None if source is None else [source],
+                           reference=reference, steps=steps, cfg_scale=cfg_scale, solver=solver)
+        return self.run(req)[0], self.sample_rate
 
     def _decode(self, z: Tensor) -> np.ndarray:
         # One item per decode: convolution kernels, like matmuls, choose their blocking by batch size.
@@ -200,30 +160,16 @@ class UnisonPipeline:
                                        "check the codec weights and latent stats")
         return wave.astype(np.float32)
 
-    @torch.no_grad()
     def generate_batch(self, task: str, texts: list[str], seconds: float, seeds: list[int], *,
                        sources: list[AudioInput] | None = None, steps: int | None = None,
                        cfg_scale: float | None = None, solver: str | None = None) -> list[np.ndarray]:
         """Several clips of one generation or editing task in one sampling call (zero-shot TTS items
         have their own prefix lengths: call ``generate`` per item). Each item's noise comes from its
         own seed, so outputs do not depend on the batch."""
-        spec = get_task(task)
-        if spec.m == ZERO_SHOT:
-            raise ValueError("generate_batch does not take zero-shot TTS; call generate() per item")
-        if len(seeds) != len(texts):
-            raise ValueError(f"{len(texts)} texts but {len(seeds)} seeds")
-        if seconds <= 0:
-            raise ValueError(f"seconds must be > 0, got {seconds!r}")
-        frames, spf = int(self.codec.latent_len(seconds)), self.samples_per_frame
-        z_s = None
-        if spec.m == EDITING:
-            if not sources or len(sources) != len(texts):
-                raise ValueError(f"task {spec.name!r} needs one source per text")
-            z_s = torch.cat([self._encode(fit_length(read_audio(s, self.sample_rate), frames * spf))
-                             for s in sources])
-        z = self._sample(spec, list(texts), frames, self.cfg.model.latent_channels, list(seeds), z_s, None,
-                         steps, cfg_scale, solver)
-        return list(self._decode(z))
+        if get_task(task).m == ZERO_SHOT:
+            raise InputError("generate_batch does not take zero-shot TTS; call generate() per item")
+        return self.run(self.prepare(task, texts, seconds, seeds, sources=sources, steps=steps, cfg_scale=cfg_scale,
+                                     solver=solver))
 
     def generate_to_file(self, out: str | os.PathLike, task: str, text: str, seconds: float, **kw) -> Path:
         """Generate and write a WAV; nothing is written unless generation succeeds."""

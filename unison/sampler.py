@@ -21,13 +21,13 @@ from typing import Callable, Sequence
 import torch
 from torch import Tensor
 
+from unison.config import SOLVERS
 from unison.flow import concat_text
 from unison.tasks import build_input
 
 log = logging.getLogger(__name__)
 
 Velocity = Callable[[Tensor, float], Tensor]  # (z (B, T, C), t) -> v (B, T, C)
-SOLVERS = ("euler", "midpoint", "heun")
 CFG_FORMULAS = ("uncond+w*(cond-uncond)",)
 
 

@@ -21,6 +21,11 @@ class ChecksumMismatchError(ValueError):
     """A model file exists but its sha256 differs from the pinned one."""
 
 
+class WeightsFileError(ValueError):
+    """A weights file exists but cannot be read safely (foreign format, damaged, or a pickle that
+    holds more than tensors and plain containers and so is refused by the weights-only loader)."""
+
+
 @dataclass(frozen=True)
 class WeightSpec:
     """Where one model file may live. ``name`` is a short id such as ``mmaudio-vae-16k``."""
@@ -113,3 +118,39 @@ def resolve(spec: WeightSpec, explicit: str | Path | None = None, verify: bool =
         + f". To provide it: {hint}, then set {spec.env_var}=/path/to/{spec.filename} "
         f"or put it at $UNISON_WEIGHTS_DIR/{spec.name}/{spec.filename}."
     )
+
+
+def load_weights_file(path: str | Path, what: str, how_to_fix: str = "") -> object:
+    """``torch.load(path, weights_only=True)`` with one readable error. The weights-only loader
+    never runs code from the file: a pickle that references other Python objects (a class, a
+    function such as os.system) is refused, not executed. ``what`` names the setting that chose
+    the file (e.g. "audio.vae.path")."""
+    import re
+    import warnings
+
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise MissingWeightsError(f"{what}: weights file {path} not found. {how_to_fix}".strip())
+    fix = f" {how_to_fix}" if how_to_fix else ""
+    try:
+        with warnings.catch_warnings():  # e.g. "Detected pickle protocol 4": the error below says it all
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - torch.load raises UnpicklingError, RuntimeError, KeyError, ...
+        import pickle
+
+        found = re.search(r"GLOBAL ([\w.]+)", str(e))
+        with path.open("rb") as f:
+            head = f.read(2)
+        is_pickle = head[:1] == b"\x80" or head == b"PK"  # a pickle (protocol >= 2) or torch's zip of one
+        if isinstance(e, pickle.UnpicklingError) and (found or is_pickle):
+            ref = f" (it references {found.group(1)})" if found else ""
+            raise WeightsFileError(
+                f"{what}: {path} was refused by the weights-only loader{ref}: it is a pickle holding more than "
+                f"tensors and plain containers, and loading it could run code from the file, so nothing of it "
+                f"was executed. Use a plain state-dict file saved with torch.save(state_dict).{fix}") from e
+        detail = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
+        raise WeightsFileError(f"{what}: {path} is not a readable PyTorch weights file ({type(e).__name__}: "
+                               f"{detail}); it may be damaged or of another format.{fix}") from e

@@ -59,7 +59,8 @@ class UnisonSystem(SeededRun, System):
     # -- settings
     def sampler(self) -> dict[str, Any]:
         sample = self.meta["config"].get("sample", {})
-        steps = self.steps_arg or self.suite_setting("steps") or sample.get("steps")
+        steps = next((v for v in (self.steps_arg, self.suite_setting("steps"), sample.get("steps")) if v is not None),
+                     None)  # not `or`: steps=0 must reach the pipeline's check, not fall back to a default
         cfg = self.cfg_arg if self.cfg_arg is not None else self.suite_setting("cfg")
         cfg = sample.get("cfg_scale") if cfg is None else cfg
         return {"steps": int(steps), "cfg_scale": float(cfg), "solver": self.solver or sample.get("solver"),
@@ -71,12 +72,17 @@ class UnisonSystem(SeededRun, System):
 
     def signature(self) -> dict[str, Any]:
         if self._sig is None:  # the runner asks once per item: compute the checksum once
+            from unison.checkpoint import read_config
+            from unison.inputs import limits
+            from unison.pipeline import overrides_to_dict
             from unison.weights import sha256_file
 
+            cfg = read_config(self.ckpt, overrides_to_dict([f"{k}={v}" for k, v in self.overrides.items()]))
             self._sig = {"system": "unison", "version": "1", "checkpoint": str(self.ckpt),
                          "checkpoint_sha256": sha256_file(self.ckpt), "step": self.meta.get("step"),
                          "git": self.meta.get("git"), "config": self.meta.get("config"), "overrides": self.overrides,
-                         "sampler": self.sampler(), "dtype": self.dtype, "seed_rule": SEED_RULE, "fit": FIT_RULE}
+                         "sampler": self.sampler(), "input_limits": limits(cfg.sample), "dtype": self.dtype,
+                         "seed_rule": SEED_RULE, "fit": FIT_RULE}
         return self._sig
 
     # -- generation

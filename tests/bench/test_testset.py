@@ -109,3 +109,23 @@ def test_writer_refuses_bad_input(tmp_path):
         w.add_item(Item(id="x", task="t2a", instruction="", seconds=1, seed=0))
     # PCM_16 quantisation is ours: 0.5 -> round(0.5 * 32767) = 16384
     assert int(sf.read(str(tmp_path / rel), dtype="int16")[0][0]) == 16384
+
+
+@pytest.mark.bad_input
+def test_symlink_escaping_the_test_set_is_refused_unless_its_folder_is_an_allowed_data_root(tmp_path, monkeypatch):
+    monkeypatch.delenv("UNISON_DATA_ROOT", raising=False)
+    root, outside = tmp_path / "ts", tmp_path / "elsewhere"
+    (root / "audio").mkdir(parents=True)
+    outside.mkdir()
+    sf.write(outside / "secret.wav", np.zeros(160, np.float32), 16000)
+    (root / "audio" / "x.wav").symlink_to(outside / "secret.wav")
+    row = {"id": "a", "task": "t2a", "instruction": "x", "seconds": 1.0, "seed": 1, "target": "audio/x.wav"}
+    (root / "manifest.jsonl").write_text(json.dumps(row) + "\n")
+    with pytest.raises(ManifestError) as e:
+        TestSet.load(root)
+    msg = str(e.value)
+    assert "line 1" in msg and "field 'target'" in msg and "audio/x.wav" in msg and str(outside / "secret.wav") in msg
+    assert "UNISON_DATA_ROOT=DIR" in msg and "--data-root" not in msg  # bench has no such option: the variable
+    monkeypatch.setenv("UNISON_DATA_ROOT", str(outside))
+    ts = TestSet.load(root)
+    assert ts.path("audio/x.wav") == (outside / "secret.wav").resolve()

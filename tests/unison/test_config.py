@@ -99,3 +99,41 @@ def test_from_dict_inverts_to_dict_exactly():
     cfg = load_config(["profile=tiny"])
     assert isinstance(cfg.train.betas, tuple)
     assert from_dict(to_dict(cfg)) == cfg
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("override, field", [
+    ("sample.max_seconds=nan", "sample.max_seconds"),
+    ("sample.max_seconds=0", "sample.max_seconds"),
+    ("sample.steps=0", "sample.steps"),
+    ("sample.steps=2000", "sample.steps"),
+    ("sample.max_steps=0", "sample.max_steps"),
+    ("sample.cfg_scale=inf", "sample.cfg_scale"),
+    ("sample.solver=rk4", "sample.solver"),
+    ("sample.max_reference_seconds=-1", "sample.max_reference_seconds"),
+    ("sample.silent_peak_dbfs=3", "sample.silent_peak_dbfs"),
+])
+def test_input_limits_are_validated_config_values(override, field):
+    with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
+        load_config(["profile=tiny", override])
+    cfg = load_config(["profile=tiny"])
+    assert to_dict(cfg)["sample"]["max_seconds"] == 22.0  # recorded in checkpoints with the rest
+
+
+@pytest.mark.bad_input
+def test_config_errors_are_one_line_naming_the_key_and_the_known_ones():
+    from unison.config import check_known_keys
+
+    with pytest.raises(ConfigError) as e:
+        load_config(["sample.bogus=1"])
+    assert "\n" not in str(e.value) and "sample.bogus" in str(e.value) and "sample.max_steps" in str(e.value)
+    with pytest.raises(ConfigError) as e:
+        load_config(["model=nope"])
+    assert "\n" not in str(e.value) and "model/nope" in str(e.value) and "d24" in str(e.value)
+    assert "_schema" not in str(e.value) and "search path" not in str(e.value)
+    with pytest.raises(ConfigError) as e:
+        load_config(["model.depth=many"])
+    assert "\n" not in str(e.value) and "model.depth" in str(e.value)
+    with pytest.raises(ConfigError, match="bogus: not a config field.*the sections are: model, llm"):
+        check_known_keys({"bogus": 1})
+    check_known_keys({"data": {"task_probs": {"tts": 1.0}}, "sample": {"steps": 5}})  # mappings are open

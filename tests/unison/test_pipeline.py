@@ -11,7 +11,7 @@ import torch
 
 from unison.config import UnisonConfig
 from unison.core.audio import write_float_wav
-from unison.pipeline import SourceAudioError, UnisonPipeline, overrides_to_dict
+from unison.pipeline import InputError, SourceAudioError, UnisonPipeline, overrides_to_dict
 from unison.sampler import NonFiniteLatentError
 
 SR, HOP, C, H = 800, 4, 3, 5
@@ -107,11 +107,11 @@ def test_errors_are_clear(tmp_path):
     pipe = _pipe()
     with pytest.raises(ValueError, match="unknown task 'sing'.*t2a"):
         pipe.generate("sing", "x", 1.0)
-    with pytest.raises(ValueError, match="seconds must be > 0"):
+    with pytest.raises(ValueError, match=r"seconds \(--seconds\): must be a finite number > 0"):
         pipe.generate("t2a", "x", 0)
     with pytest.raises(ValueError, match="prompt too long"):
         pipe.generate("t2a", "one two three four five six seven eight nine", 1.0)
-    with pytest.raises(ValueError, match="give a source"):
+    with pytest.raises(ValueError, match="give one source"):
         pipe.generate("edit", "remove the dog", 1.0)
     bad = tmp_path / "broken.wav"
     bad.write_bytes(b"RIFF....not audio")
@@ -157,3 +157,103 @@ def test_overrides_to_dict():
     assert overrides_to_dict(["sample.steps=5", "llm.path=/x"]) == {"sample": {"steps": 5}, "llm": {"path": "/x"}}
     with pytest.raises(ValueError, match="key=value"):
         overrides_to_dict(["steps"])
+
+
+# ---- bad inputs: every argument and audio input is checked before any model work -------------
+
+def _refused(pipe, match, *args, **kw):
+    seen = len(pipe.model.seen_m)
+    with pytest.raises(InputError, match=match):
+        pipe.generate(*args, **kw)
+    assert len(pipe.model.seen_m) == seen  # refused before the first model forward
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("seconds", [float("nan"), float("inf"), 0, -1.0, 1e6, "5", True])
+def test_seconds_out_of_range_is_refused_naming_the_option(seconds):
+    _refused(_pipe(), r"seconds \(--seconds\)", "t2a", "a dog barks", seconds)
+
+
+@pytest.mark.bad_input
+def test_seconds_limit_comes_from_the_config():
+    pipe = _pipe()
+    pipe.cfg.sample.max_seconds = 2.0
+    _refused(pipe, r"--seconds.*3 s is longer than.*sample.max_seconds = 2 s", "t2a", "a dog", 3.0)
+    assert pipe.generate("t2a", "a dog", 2.0)[0].shape[0] > 0
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("kw, match", [
+    ({"steps": 0}, r"steps \(--steps\): must be in \[1, sample.max_steps = 1000\]"),
+    ({"steps": 1001}, r"steps \(--steps\)"),
+    ({"steps": 2.5}, r"steps \(--steps\): expected an integer"),
+    ({"cfg_scale": float("nan")}, r"cfg_scale \(--cfg-scale\): must be a finite number >= 0"),
+    ({"cfg_scale": -1.0}, r"cfg_scale \(--cfg-scale\)"),
+    ({"seed": -1}, r"seed \(--seed\): must be in \[0, 2\*\*63\)"),
+    ({"seed": 2 ** 63}, r"seed \(--seed\)"),
+    ({"solver": "rk4"}, r"solver \(--solver\): unknown solver 'rk4'"),
+])
+def test_sampler_settings_out_of_range_are_refused(kw, match):
+    _refused(_pipe(), match, "t2a", "a dog barks", 1.0, **kw)
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("text", ["", "   \n\t"])
+def test_empty_text_is_refused(text):
+    _refused(_pipe(), r"text \(--text\): empty", "t2a", text, 1.0)
+    with pytest.raises(InputError, match=r"--text"):
+        _pipe().generate_batch("t2a", ["a dog", text], 1.0, seeds=[0, 1])
+
+
+@pytest.mark.bad_input
+def test_too_short_silent_and_non_finite_audio_is_refused_naming_the_file(tmp_path):
+    pipe = _pipe()
+    short = tmp_path / "ten_samples.wav"
+    sf.write(short, np.full(10, 0.5, np.float32), 16000)  # 10 samples at 16 kHz -> 1 at 800 Hz < 8 (one frame)
+    _refused(pipe, r"source audio .*ten_samples.wav is too short.*one latent frame = 8 samples",
+             "edit", "remove the dog", 1.0, source=short)
+    silent = tmp_path / "silent.wav"
+    sf.write(silent, np.zeros(SR, np.float32), SR)
+    _refused(pipe, r"reference audio .*silent.wav is silent \(every sample is 0; .*sample.silent_peak_dbfs = -60",
+             "zs_tts", "say hello", 0.5, reference=silent)
+    quiet = (np.full(SR, 1e-4, np.float32), SR)  # -80 dBFS
+    _refused(pipe, r"source audio <source array> is silent \(peak -80.0 dBFS", "edit", "add rain", 1.0,
+             source=quiet)
+    nan = tmp_path / "nan.wav"
+    sf.write(nan, np.full(SR, np.nan, np.float32), SR, subtype="FLOAT")
+    _refused(pipe, r"source audio .*nan.wav contains NaN or inf", "edit", "add rain", 1.0, source=nan)
+
+
+@pytest.mark.bad_input
+def test_long_reference_is_trimmed_by_the_stated_rule_and_long_source_cropped(tmp_path, caplog):
+    pipe = _pipe()
+    pipe.cfg.sample.max_reference_seconds = 3.0
+    ref = (0.3 * np.sin(np.arange(600 * SR) / 5.0)).astype(np.float32)  # 10 minutes
+    with caplog.at_level("WARNING", logger="unison.inputs"):
+        req = pipe.prepare("zs_tts", ["say hello"], 1.0, [0], reference=(ref, SR))
+    assert req.reference.shape[0] == 3 * SR and req.reference_frames == 3 * SR // (2 * HOP)
+    assert "reference <reference array> is 600.00 s: using its first 3.00 s" in caplog.text
+    assert "sample.max_reference_seconds = 3 s" in caplog.text
+    # the reference and the output share one sequence of at most sample.max_seconds
+    pipe.cfg.sample.max_seconds = 4.0
+    assert pipe.prepare("zs_tts", ["say hello"], 2.5, [0], reference=(ref, SR)).reference.shape[0] == 1.5 * SR
+    with pytest.raises(InputError, match=r"--seconds.*4 s leaves no room for the zero-shot reference"):
+        pipe.prepare("zs_tts", ["say hello"], 4.0, [0], reference=(ref, SR))
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="unison.inputs"):
+        wave, _ = pipe.generate("edit", "add rain", 1.0, source=(ref, SR))
+    assert wave.shape == (SR,) and "longer than the 1.00-s output: its first 1.00 s are used" in caplog.text
+
+
+@pytest.mark.bad_input
+def test_long_file_is_read_only_as_far_as_it_is_used(tmp_path, monkeypatch):
+    from unison.inputs import read_audio
+
+    long = tmp_path / "ten_minutes.wav"
+    sf.write(long, (0.3 * np.sin(np.arange(600 * 16000) / 5.0)).astype(np.float32), 16000, subtype="PCM_16")
+    read = []
+    real_read = sf.read
+    monkeypatch.setattr(sf, "read", lambda *a, **kw: read.append(kw.get("frames")) or real_read(*a, **kw))
+    wave, name, full = read_audio(long, SR, "reference", 2 * SR)
+    assert wave.shape == (2 * SR,) and name == str(long) and full == 600.0
+    assert read == [int((2 + 0.1) * 16000)]  # 2 s kept + the resampler's margin, not 600 s

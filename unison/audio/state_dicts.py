@@ -37,7 +37,7 @@ def fold_weight_norm(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
                 prefix = key[: -len(g_suffix)]
                 v_key = prefix + v_suffix
                 if v_key not in state:
-                    raise KeyError(f"weight-norm magnitude {key} has no direction {v_key} in the state dict")
+                    raise ValueError(f"weight-norm magnitude {key} has no direction {v_key} in the state dict")
                 g, v = value.float(), state[v_key].float()
                 norm = torch.linalg.vector_norm(v, dim=tuple(range(1, v.dim())), keepdim=True)
                 out[prefix + ".weight"] = (g * v / norm).to(state[v_key].dtype)

@@ -27,7 +27,7 @@ from unison.audio import mmaudio_mel_stats
 from unison.audio.mp_layers import MPConv1d, mp_silu, mp_sum, normalize
 from unison.audio.state_dicts import state_dict_differences
 from unison.config import VAEConfig
-from unison.weights import WeightSpec, resolve
+from unison.weights import WeightSpec, load_weights_file, resolve
 
 log = logging.getLogger(__name__)
 
@@ -305,7 +305,7 @@ def load_vae(cfg: VAEConfig) -> MMAudioVAE:
     spec = VAE_WEIGHTS.get(cfg.weights) or WeightSpec(name="vae", filename=Path(cfg.path).name,
                                                       how_to_get="point VAEConfig.path at the file")
     path = resolve(spec, cfg.path)
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    state = load_weights_file(path, "VAE weights (audio.vae.path / audio.vae.weights)", f"To provide it: {spec.how_to_get}")
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise VAEWeightsMismatchError(f"{path}: expected a plain state dict (name -> tensor) as MMAudio publishes "
                                       f"it; got {type(state).__name__}. To provide it: {spec.how_to_get}")

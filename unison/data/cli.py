@@ -3,6 +3,7 @@
     unison data mini-corpus --out data/mini              # tiny profile rate (22.05 kHz), seed 0
     unison data manifest libritts /data/LibriTTS --out libritts.jsonl
     unison data check data/mini/manifest.jsonl --sample-rate 22050
+    unison data check libritts.jsonl --data-root /data/LibriTTS   # rows may point into that folder too
 """
 from __future__ import annotations
 
@@ -35,21 +36,34 @@ def _mini_corpus(args: argparse.Namespace) -> int:
 
 
 def _manifest(args: argparse.Namespace) -> int:
+    from unison.core.paths import allow_hint
     from unison.data.corpora import build_manifest
     from unison.data.manifests import read_rows
 
     path = build_manifest(args.corpus, args.root, args.out)
-    print(f"wrote {path}: {len(read_rows(path))} rows")
+    root = args.root.resolve()
+    print(f"wrote {path}: {len(read_rows(path, roots=[root]))} rows")
+    if not root.is_relative_to(path.parent.resolve()):
+        print(f"its rows point into {root}, outside the manifest's folder: to read it, {allow_hint()} with DIR={root}")
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
     from unison.data.manifests import ValidationRules, load_manifest
 
-    m = load_manifest(args.manifest, ValidationRules(sample_rate=args.sample_rate, min_seconds=args.min_seconds))
+    m = load_manifest(args.manifest, ValidationRules(sample_rate=args.sample_rate, min_seconds=args.min_seconds),
+                      roots=args.data_root)
     print(f"{args.manifest}: {len(m.rows)} usable rows, {m.skipped.total} skipped"
           + (f" ({m.skipped.summary()})" if m.skipped.total else ""))
     return 0
+
+
+def add_data_root_argument(p: argparse.ArgumentParser) -> None:
+    from unison.core.paths import DATA_ROOT_ENV
+
+    p.add_argument("--data-root", type=Path, action="append", default=[], metavar="DIR",
+                   help="also allow manifest rows to name files below DIR (repeatable; default: only the "
+                        f"manifest's folder, plus ${DATA_ROOT_ENV})")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -74,4 +88,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     chk.add_argument("manifest", type=Path)
     chk.add_argument("--sample-rate", type=int, default=None, help="demand this rate of every file")
     chk.add_argument("--min-seconds", type=float, default=0.3)
+    add_data_root_argument(chk)
     chk.set_defaults(func=_check)

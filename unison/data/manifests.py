@@ -1,26 +1,33 @@
 """Training manifests: one JSON object per line, one row per usable clip (or segment of a long file).
 
-A row names an audio file (absolute, or relative to the manifest's folder), its duration, what is
+A row names an audio file (relative to the manifest's folder, or absolute), its duration, what is
 in it (caption for sounds, transcript for speech), language, speaker and gender. Long files (e.g.
 WenetSpeech recordings) are referenced by segment: ``offset`` and ``end`` in seconds.
 
-Reading never crashes on one bad row: malformed lines and rows whose audio is missing, unreadable,
-silent, too short or at another sample rate than the config demands are skipped, each with a
-counted and logged reason. A manifest with no usable row at all is a clear error.
+Confinement: a row's path must resolve, symlinks followed, inside the manifest's folder or an
+allowed data root (``--data-root`` / UNISON_DATA_ROOT, unison.core.paths); a row that escapes is an
+error naming its line, field and path, since it means the manifest is not for this machine's data.
+
+Reading never crashes on one bad row otherwise: malformed lines (the reason names e.g. the unknown
+key and lists the known ones) and rows whose audio is missing, unreadable, not finite, silent, too
+short or at another sample rate than the config demands are skipped, each with a counted and
+logged reason. A manifest with no usable row at all is a clear error.
 """
 from __future__ import annotations
 
 import json
 import logging
 import os
-import tempfile
 from collections import Counter
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
 import soundfile as sf
+
+from unison.core.files import atomic_write_text
+from unison.core.paths import PathEscapeError, confine, data_roots
 
 log = logging.getLogger(__name__)
 
@@ -76,27 +83,28 @@ class ManifestRow:
 
     @classmethod
     def from_dict(cls, d: dict) -> "ManifestRow":
-        names = {f.name for f in fields(cls)}
-        unknown = set(d) - names
+        """A row from one parsed JSON line; a wrong key set is a RowKeyError naming the keys."""
+        if not isinstance(d, dict):
+            raise RowKeyError(f"not a JSON object ({type(d).__name__})")
+        known = [f.name for f in fields(cls)]
+        unknown = sorted(set(d) - set(known))
         if unknown:
-            raise ValueError(f"unknown keys {sorted(unknown)}")
+            raise RowKeyError(f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
+                              f"(known keys: {', '.join(known)})")
+        missing = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING
+                   and f.name not in d]
+        if missing:
+            raise RowKeyError(f"missing key{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}")
         return cls(**d)
 
 
+class RowKeyError(ValueError):
+    """A manifest line is not a JSON object with ManifestRow's keys (the message names the keys)."""
+
+
 def write_manifest(path: str | Path, rows: Iterable[ManifestRow]) -> Path:
-    """Write rows as JSONL atomically (temp file in the same folder + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            for row in rows:
-                f.write(row.to_json() + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write rows as JSONL atomically."""
+    return atomic_write_text(path, "".join(row.to_json() + "\n" for row in rows))
 
 
 @dataclass
@@ -141,23 +149,53 @@ class Manifest:
         return row.resolve(self.root)
 
 
-def read_rows(path: str | Path, report: SkipReport | None = None) -> list[ManifestRow]:
-    """Parse a JSONL manifest; malformed lines are skipped into ``report`` (reason 'malformed')."""
+def manifest_file(path: str | Path) -> Path:
+    """``path`` if it is a file, else a ManifestError saying how to make one."""
     path = Path(path)
     if not path.is_file():
         raise ManifestError(f"manifest {path} not found (build one with `unison data manifest` "
                             "or `unison data mini-corpus`)")
+    return path
+
+
+def _malformed(exc: Exception) -> str:
+    """The skip reason of a malformed line, without the row id (so equal faults count together)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return "malformed: not JSON"
+    message = str(exc)
+    if message.startswith("row ") and ": " in message:
+        message = message.split(": ", 1)[1]
+    return f"malformed: {message}"
+
+
+def read_rows(path: str | Path, report: SkipReport | None = None, *,
+              roots: Sequence[str | os.PathLike] = ()) -> list[ManifestRow]:
+    """Parse a JSONL manifest. Malformed lines are skipped into ``report`` with their reason. Every
+    row's path must stay inside the manifest's folder or an allowed data root (``roots`` and
+    $UNISON_DATA_ROOT): rows that escape are one ManifestError naming them."""
+    path = manifest_file(path)
     report = report if report is not None else SkipReport()
-    rows = []
+    allowed = data_roots(roots)
+    rows, escapes = [], []
     with path.open(encoding="utf-8") as f:
         for i, line in enumerate(f, 1):
             if not line.strip():
                 continue
             try:
-                rows.append(ManifestRow.from_dict(json.loads(line)))
+                row = ManifestRow.from_dict(json.loads(line))
             except (ValueError, TypeError) as exc:
-                report.add("malformed", f"line {i}")
+                report.add(_malformed(exc), f"line {i}")
                 log.debug("manifest %s line %d malformed: %s", path, i, exc)
+                continue
+            try:
+                confine(row.path, path.parent, allowed, f"{path} line {i} (row {row.id!r}) field 'path'")
+            except PathEscapeError as exc:
+                escapes.append(str(exc))
+                continue
+            rows.append(row)
+    if escapes:
+        more = f" ({len(escapes) - 1} more rows escape the same way)" if len(escapes) > 1 else ""
+        raise ManifestError(escapes[0] + more)
     return rows
 
 
@@ -186,6 +224,8 @@ def check_row(row: ManifestRow, file: Path, rules: ValidationRules) -> str | Non
             wave, _ = sf.read(str(file), start=start, stop=min(stop, info.frames), dtype="float32", always_2d=True)
         except Exception:
             return "unreadable"
+        if not np.isfinite(wave).all():
+            return "NaN/inf samples"
         rms = float(np.sqrt(np.mean(np.square(wave.mean(axis=1), dtype=np.float64)))) if wave.size else 0.0
         if rms <= 10 ** (rules.silence_dbfs / 20):
             return "silent"
@@ -209,19 +249,24 @@ def validate_rows(rows: list[ManifestRow], root: str | Path, rules: ValidationRu
         else:
             report.add(reason, row.id)
     if report.total:
-        log.warning("%s: skipped %d of %d rows: %s", name, report.total, len(rows) + report.counts["malformed"],
+        malformed = sum(n for reason, n in report.counts.items() if reason.startswith("malformed"))
+        log.warning("%s: skipped %d of %d rows: %s", name, report.total, len(rows) + malformed,
                     report.summary())
     if not kept:
-        raise ManifestError(f"{name}: no usable rows ({report.summary() or 'the manifest is empty'}); "
-                            "check the audio paths (relative paths resolve against the manifest's folder)")
+        hint = ""
+        if any(r in report.counts for r in ("file missing", "unreadable")):
+            hint = "; check the audio paths (relative paths resolve against the manifest's folder)"
+        raise ManifestError(f"{name}: no usable rows ({report.summary() or 'the manifest is empty'}){hint}")
     log.info("%s: %d usable rows", name, len(kept))
     return kept, report
 
 
-def load_manifest(path: str | Path, rules: ValidationRules = ValidationRules()) -> Manifest:
-    """Read and validate a manifest; relative audio paths resolve against its folder."""
+def load_manifest(path: str | Path, rules: ValidationRules = ValidationRules(), *,
+                  roots: Sequence[str | os.PathLike] = ()) -> Manifest:
+    """Read and validate a manifest; relative audio paths resolve against its folder, and every path
+    stays inside it or an allowed data root (``roots``, $UNISON_DATA_ROOT)."""
     path = Path(path)
     report = SkipReport()
-    rows = read_rows(path, report)
+    rows = read_rows(path, report, roots=roots)
     kept, report = validate_rows(rows, path.parent, rules, report, name=str(path))
     return Manifest(kept, path.parent, report)

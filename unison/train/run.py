@@ -19,6 +19,9 @@ from pathlib import Path
 
 import torch
 
+from unison.data.cli import add_data_root_argument
+from unison.data.manifests import manifest_file
+
 log = logging.getLogger(__name__)
 
 
@@ -29,6 +32,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="write the inference checkpoint (train.export weights) here at the end")
     p.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
     p.add_argument("--no-progress", action="store_true", help="no tqdm bar")
+    add_data_root_argument(p)
     p.add_argument("overrides", nargs="*", help="hydra overrides: profile=tiny train.manifest=... audio.vae.path=...")
 
 
@@ -55,16 +59,17 @@ def compute_latent_stats(codec, manifest, seconds: float, max_clips: int):
     return stats
 
 
-def build_stream(cfg, codec, env_rank_seed: int = 0):
-    """Manifest (validated by the config's data rules) -> clip pool -> synthesizer -> batch stream.
-    The synthesizer checks at start-up only the tasks the schedule can draw (probability > 0)."""
+def build_stream(cfg, codec, env_rank_seed: int = 0, roots=()):
+    """Manifest (validated by the config's data rules; its rows may point into ``roots``) -> clip
+    pool -> synthesizer -> batch stream. The synthesizer checks at start-up only the tasks the
+    schedule can draw (probability > 0)."""
     from unison.data.loader import validation_rules
     from unison.data.manifests import load_manifest
     from unison.data.synthesis import ClipPool, SynthesisConfig, Synthesizer
     from unison.train.data import PooledStream, SynthesisStream
 
     tc, dc = cfg.train, cfg.data
-    manifest = load_manifest(tc.manifest, validation_rules(cfg))  # logs the skipped rows and why
+    manifest = load_manifest(tc.manifest, validation_rules(cfg), roots=roots)  # logs the skipped rows and why
     pool = ClipPool(manifest, codec.sample_rate, cfg.audio.seconds, cache_mb=dc.cache_mb)
     schedule = _schedule(cfg)
     synth = Synthesizer.from_codec(pool, codec, SynthesisConfig(seconds=cfg.audio.seconds, zh_prob=dc.zh_prob),
@@ -108,7 +113,8 @@ def run_train(args: argparse.Namespace) -> int:
     cfg = load_config(args.overrides)
     if not cfg.train.manifest:
         raise ValueError("train.manifest is not set: pass train.manifest=/path/to/manifest.jsonl "
-                         "(e.g. the mini corpus: python -m unison.data.corpora.mini, see unison.data)")
+                         "(e.g. the mini corpus: unison data mini-corpus --out runs/mini_corpus)")
+    manifest_file(cfg.train.manifest)  # a missing manifest fails before the codec is built
     env = D.init_distributed()
     device = D.default_device(env)
     t0, c0 = time.perf_counter(), time.process_time()
@@ -121,7 +127,7 @@ def run_train(args: argparse.Namespace) -> int:
 
         s = read_metadata(ck / "model.safetensors")["latent_stats"]
         stats = LatentStats(torch.tensor(s["mean"]), torch.tensor(s["std"])) if s else None
-    manifest, stream = build_stream(cfg, codec)
+    manifest, stream = build_stream(cfg, codec, roots=args.data_root)
     if stats is None:
         stats = compute_latent_stats(codec, manifest, cfg.audio.seconds, cfg.train.stats_clips) if env.is_main else None
         stats = D.broadcast_object(stats)
@@ -151,6 +157,7 @@ def add_vae_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, type=Path, help="output VAE state dict (.pth); report beside it (.json)")
     p.add_argument("--wer-clips", type=int, default=0, help="held-out English speech clips for the resynthesis WER")
     p.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
+    add_data_root_argument(p)
     for f in fields(VAEFitConfig):
         p.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), default=f.default)
     p.add_argument("overrides", nargs="*", help="hydra overrides selecting the audio preset, e.g. profile=tiny")
@@ -166,6 +173,7 @@ def run_train_vae(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     cfg = load_config(args.overrides)
     fit = VAEFitConfig(**{f.name: getattr(args, f.name) for f in fields(VAEFitConfig)})
-    report = fit_vae(args.manifest, cfg.audio, args.out, fit, wer_clips=args.wer_clips)
+    manifest_file(args.manifest)
+    report = fit_vae(args.manifest, cfg.audio, args.out, fit, wer_clips=args.wer_clips, roots=args.data_root)
     print(json.dumps(asdict(report), indent=2))
     return 0

@@ -40,11 +40,14 @@ from unison.tasks import build_input
 from unison.train import distributed as D
 from unison.train.ema import EMA
 from unison.train.schedule import build_scheduler
+from unison.weights import load_weights_file
 
 log = logging.getLogger(__name__)
 
 LATEST = "latest"
 METRICS = "metrics.jsonl"
+RESUME_FIX = ("The run folder holds a damaged or foreign checkpoint: delete that step_* folder to resume from an "
+              "earlier one, or pass another --out to start afresh")
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -313,7 +316,7 @@ class Trainer:
     def load(self, ck: str | Path) -> None:
         """Restore model, optimizer, scheduler, EMA, step and RNG states from a checkpoint dir."""
         ck = Path(ck)
-        state = torch.load(ck / "state.pt", map_location="cpu", weights_only=True)
+        state = load_weights_file(ck / "state.pt", f"training state of {ck}", RESUME_FIX)
         if state["world_size"] != self.env.world_size:
             raise ValueError(f"{ck} was written by {state['world_size']} processes, this run has "
                              f"{self.env.world_size}; resume with the same --nproc-per-node")
@@ -346,7 +349,7 @@ class Trainer:
             else:
                 dst.copy_(src)
         self.ema.num_updates = int(state["ema_num_updates"])
-        rng = torch.load(ck / f"rng_rank{self.env.rank}.pt", map_location="cpu", weights_only=True)
+        rng = load_weights_file(ck / f"rng_rank{self.env.rank}.pt", f"RNG state of {ck}", RESUME_FIX)
         self.gen.set_state(rng["train_gen"])
         torch.set_rng_state(state["torch_rng"])
         _set_numpy_state(state["numpy_rng"])

@@ -18,6 +18,7 @@ import time
 import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -64,13 +65,13 @@ def _held_out(row_id: str, every: int) -> bool:
     return zlib.crc32(row_id.encode()) % every == 0
 
 
-def load_mels(manifest_path: str | Path, audio: AudioConfig, holdout_every: int):
+def load_mels(manifest_path: str | Path, audio: AudioConfig, holdout_every: int, roots: Sequence[Path] = ()):
     """(train (row, mel, wave path), held-out (row, mel, wave path)): log mels (n_mels, frames) of
-    every manifest clip."""
+    every manifest clip. ``roots``: data roots the manifest's rows may point into."""
     from unison.data.manifests import load_manifest
     from unison.data.sources.audio_io import load_mono
 
-    manifest = load_manifest(manifest_path)
+    manifest = load_manifest(manifest_path, roots=roots)
     mel = MelSpectrogram(audio.mel)
     train, held = [], []
     for row in manifest.rows:
@@ -116,14 +117,14 @@ def _crop_batch(mels: list[torch.Tensor], cfg: VAEFitConfig, rng: np.random.Gene
 
 
 def fit_vae(manifest_path: str | Path, audio: AudioConfig, out_path: str | Path,
-            cfg: VAEFitConfig = VAEFitConfig(), wer_clips: int = 0) -> VAEFitReport:
+            cfg: VAEFitConfig = VAEFitConfig(), wer_clips: int = 0, roots: Sequence[Path] = ()) -> VAEFitReport:
     """Fit, save the state dict atomically to ``out_path`` (+ ``.json`` report beside it)."""
     if cfg.crop_frames % 2:
         raise ValueError(f"crop_frames must be even (the VAE halves time), got {cfg.crop_frames}")
     t0, c0 = time.perf_counter(), time.process_time()
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    train_rows, held = load_mels(manifest_path, audio, cfg.holdout_every)
+    train_rows, held = load_mels(manifest_path, audio, cfg.holdout_every, roots)
     weights = clip_weights([r.kind for r, _, _ in train_rows], cfg.sound_fraction)
     train = [m for _, m, _ in train_rows]
     log.info("VAE fit: %d train clips, %d held out (mels in %.1f s)", len(train), len(held), time.perf_counter() - t0)

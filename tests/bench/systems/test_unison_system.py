@@ -75,3 +75,20 @@ def test_missing_checkpoint_and_bad_arguments_are_clear(ckpt, monkeypatch, tmp_p
         create_system(f"unison:{tmp_path / 'nope.safetensors'}")
     with pytest.raises(ValueError, match="unknown arguments"):
         create_system(f"unison:{ckpt[0]}", {"stepz": "3"})
+
+
+@pytest.mark.bad_input
+def test_pipeline_input_rules_apply_to_the_system_and_are_recorded(ckpt):
+    from unison.inputs import InputError
+
+    path, root = ckpt
+    s = create_system(f"unison:{path}", {"steps": "0"})
+    s.configure(generation=None, seed=0, suite="toy")
+    with pytest.raises(InputError, match=r"steps \(--steps\)"):
+        next(s.generate(_items()[:1], root))
+    s = create_system(f"unison:{path}", {"steps": "1", "sample.max_seconds": "5"})
+    s.configure(generation=None, seed=0, suite="toy")
+    with pytest.raises(InputError, match=r"seconds \(--seconds\).*sample.max_seconds = 5 s"):
+        next(s.generate([Item(id="long", task="t2a", instruction="Rain.", seconds=60.0, seed=0)], root))
+    assert s.signature()["input_limits"] == {"max_seconds": 5.0, "max_steps": 1000, "max_reference_seconds": 10.0,
+                                             "silent_peak_dbfs": -60.0}

@@ -81,3 +81,19 @@ def test_manifest_rows_follow_the_data_validation_rules(tmp_path):
     rate_rule.audio.mel.sample_rate = 16000  # files are at 8 kHz: every row is skipped -> clear error
     with pytest.raises(ValueError, match="usable"):
         build_stream(rate_rule, SimpleNamespace(sample_rate=16000, hop_length=HOP, encode=None))
+
+
+@pytest.mark.bad_input
+def test_training_rows_must_stay_inside_the_manifest_folder_or_a_data_root(tmp_path, monkeypatch):
+    from unison.data.manifests import ManifestError, read_rows
+
+    monkeypatch.delenv("UNISON_DATA_ROOT", raising=False)
+    data = tmp_path / "data"
+    data.mkdir()
+    inside = _sound_manifest(data)
+    rows = [ManifestRow(r.id, f"../data/{r.path}", r.duration, r.kind, r.text) for r in read_rows(inside)]
+    escaping = write_manifest(tmp_path / "elsewhere" / "manifest.jsonl", rows)
+    with pytest.raises(ManifestError, match=r"line 1 \(row 's0'\) field 'path': '\.\./data/s0.wav'.*--data-root"):
+        build_stream(_cfg(escaping, task_probs=SOUND_ONLY), FrameMeanCodec())
+    manifest, _ = build_stream(_cfg(escaping, task_probs=SOUND_ONLY), FrameMeanCodec(), roots=[data])
+    assert len(manifest.rows) == 4

