@@ -82,7 +82,8 @@ def test_cli(toy_runs, tmp_path, capsys):
     assert "<audio" not in html and "<code>rmsdiff@toy</code>" in html
     assert main(["report", str(tmp_path / "nope"), "-o", str(out)]) == 2
     assert "does not exist" in capsys.readouterr().err
-    assert main(["report", str(toy_runs.runs), "-o", str(out), "--items", "-1"]) == 1
+    assert main(["report", str(toy_runs.runs), "-o", str(out), "--items", "-1"]) == 2  # a usage error
+    assert "--items" in capsys.readouterr().err
 
 
 def _copy_runs(toy_runs, dest):
