@@ -22,7 +22,7 @@ from torch import nn
 
 from unison.config import LLMConfig
 from unison.text.feature_cache import default_cache_root
-from unison.weights import MissingWeightsError, WeightSpec, resolve
+from unison.weights import MissingWeightsError, WeightSpec, resolve, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +173,16 @@ def gemma_tokenizer(gguf: Path):
     return AutoTokenizer.from_pretrained(str(saved))
 
 
+def converted_gguf_dir(gguf: Path, dtype: str) -> Path:
+    """Where the de-quantised copy of ``gguf`` lives: beside it, keyed by the file's sha256 and the dtype,
+    so a changed GGUF can never be served by a stale conversion."""
+    return gguf.with_name(f"{gguf.name}.{sha256_file(gguf)[:16]}.{dtype}.hf")
+
+
 def load_gemma3_gguf(cfg: LLMConfig) -> LoadedLLM:
+    """De-quantising a GGUF takes 40-120 s on a small CPU, every time; the first load saves the
+    de-quantised weights as safetensors (the same tensors, so the same features) and later loads
+    read that copy in seconds."""
     from transformers import AutoModel
 
     if cfg.path is not None:
@@ -182,9 +191,17 @@ def load_gemma3_gguf(cfg: LLMConfig) -> LoadedLLM:
             raise MissingWeightsError(f"llm.path={gguf} is not a .gguf file; point it at a Gemma-3 GGUF checkpoint")
     else:
         gguf = packaged_gemma_gguf()
-    model = AutoModel.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch_dtype(cfg.dtype))
+    dtype = torch_dtype(cfg.dtype)
+    converted = converted_gguf_dir(gguf, cfg.dtype)
+    if converted.is_dir():
+        model = AutoModel.from_pretrained(str(converted), dtype=dtype)
+        source = f"{gguf} (converted copy {converted.name})"
+    else:
+        model = AutoModel.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=dtype)
+        _atomic_copy_dir(lambda tmp: model.save_pretrained(str(tmp), safe_serialization=True), converted)
+        source = str(gguf)
     return LoadedLLM(_freeze(model), gemma_tokenizer(gguf), model.config.num_hidden_layers,
-                     model.config.hidden_size, str(gguf))
+                     model.config.hidden_size, source)
 
 
 def load_minilm(cfg: LLMConfig) -> LoadedLLM:

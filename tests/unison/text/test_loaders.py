@@ -6,7 +6,7 @@ import torch
 
 from unison.config import LLMConfig
 from unison.text.llm import build_text_encoder
-from unison.text.loaders import load_llm
+from unison.text.loaders import converted_gguf_dir, load_llm
 
 
 def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -55,3 +55,20 @@ def test_gemma3_270m_gguf_from_its_package(tmp_path):
     assert torch.isfinite(feats.hidden).all()
     # middle layers carry ~1e4..1e5 outliers (why the cache stores bf16, not fp16); the final norm rescales
     assert feats.hidden[0, 1].abs().max() > 1e3 > feats.hidden[0, 2].abs().max()
+    # the next load reads the de-quantised copy the first one saved: same tensors, same hidden states
+    again = load_llm(cfg)
+    assert "converted copy" in again.source
+    ids = llm.tokenizer("a dog barks in the rain", return_tensors="pt")
+    with torch.no_grad():
+        first = llm.model(**ids, output_hidden_states=True).hidden_states
+        second = again.model(**ids, output_hidden_states=True).hidden_states
+    assert all(torch.equal(a, b) for a, b in zip(first, second))
+
+
+def test_converted_gguf_copy_is_keyed_by_content_and_dtype(tmp_path):
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"GGUF one")
+    first = converted_gguf_dir(gguf, "float32")
+    assert first.parent == tmp_path and first != converted_gguf_dir(gguf, "bfloat16")
+    gguf.write_bytes(b"GGUF two, longer")  # a changed file never reuses the old conversion
+    assert converted_gguf_dir(gguf, "float32") != first
