@@ -60,3 +60,12 @@ def soundfile_load(path, *args, **kwargs):
 def write_pcm16(path: Path, wave: np.ndarray, sr: int) -> Path:
     sf.write(str(path), np.clip(wave, -1, 32767 / 32768), sr, subtype="PCM_16")
     return path
+
+
+def quiet(fn, *args, **kwargs):
+    """Call a reference function that prints progress, keeping the test silent."""
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        return fn(*args, **kwargs)
