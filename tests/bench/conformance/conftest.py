@@ -5,9 +5,13 @@ $CONFORMANCE_TABLE set, the session writes those rows as a Markdown table to tha
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
+
+# The tiny-model builders of the extractor tests (whisper_tiny, paraformer_tiny) are reused here.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "extractors"))
 
 _ROWS: list[dict] = []
 
