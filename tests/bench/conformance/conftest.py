@@ -38,7 +38,9 @@ def record():
 
 
 def _fmt(x: float) -> str:
-    return "0" if x == 0 else f"{x:.2g}"
+    if x == float("-inf"):
+        return "−∞ (bit-identical)"
+    return "0" if x == 0 else f"{x:.3g}" if abs(x) >= 1 else f"{x:.2g}"
 
 
 def pytest_sessionfinish(session, exitstatus):
