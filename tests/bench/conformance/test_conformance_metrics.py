@@ -92,3 +92,46 @@ def test_frechet_distance_matches_references(n_gen, n_ref, dim, what, record):
     tol = FLOAT64_TOL if n_gen > dim else 1e-6  # sqrtm of a singular product is less accurate (theirs)
     record("Fréchet distance (fd / fad)", f"{pkg('audioldm_eval')}, {pkg('frechet_audio_distance')}", what, d,
            tolerance=tol)
+
+
+def _asterisk_prompts(clips_fixture, n: int) -> list[str]:
+    texts = [t for t in clips_fixture.asterisk_transcripts().values() if len(t.split()) >= 4]
+    return texts[:n]
+
+
+def _perturb(text: str, i: int) -> str:
+    """A deterministic 'ASR hypothesis': drop, substitute or insert a word, change case and punctuation."""
+    words = text.split()
+    k = i % len(words)
+    if i % 3 == 0:
+        words = words[:k] + words[k + 1:]
+    elif i % 3 == 1:
+        words[k] = "banana"
+    else:
+        words.insert(k, "uh,")
+    return " ".join(words).upper() if i % 2 else " ".join(words).replace(".", "!")
+
+
+def test_wer_and_cer_match_jiwer(clips, record):
+    """seed-tts-eval scores with jiwer (compute_measures, renamed process_words in jiwer 4): per
+    utterance and corpus WER on real prompt texts, and the character split of the CER against
+    jiwer's own character error rate."""
+    import jiwer
+
+    from bench.metrics.asr import corpus_rate, edit_ops, normalize
+
+    refs = _asterisk_prompts(clips, 40)
+    hyps = [_perturb(r, i) for i, r in enumerate(refs)]
+    ops = [edit_ops(r, h, "en") for r, h in zip(refs, hyps)]
+    nr, nh = [normalize(r, "en") for r in refs], [normalize(h, "en") for h in hyps]
+    per_utt = max(abs(o.rate - jiwer.process_words(r, h).wer) for o, r, h in zip(ops, nr, nh))
+    corpus = abs(corpus_rate(ops) - jiwer.wer(nr, nh))
+    assert 0 < corpus_rate(ops) < 1
+    record("WER (wer, wer-corpus@whisper-large-v3-seedtts)", pkg("jiwer"),
+           "40 real prompt texts: per-utterance and corpus rate vs jiwer", max(per_utt, corpus), tolerance=1e-12)
+    # CER: our per-character tokens scored as words == jiwer.cer on the strings without spaces.
+    zh_refs = ["今天天气很好我们去公园", "请输入您的密码然后按井号键", "这是一个测试"]
+    zh_hyps = ["今天天气很好我去公园了", "请输入你的密码按井号键", "这是测试"]
+    cer = max(abs(edit_ops(r, h, "zh").rate - jiwer.cer(r, h)) for r, h in zip(zh_refs, zh_hyps))
+    record("CER (cer@paraformer-zh-seedtts)", pkg("jiwer"), "character split scored as words vs jiwer.cer",
+           cer, tolerance=1e-12)
