@@ -49,7 +49,7 @@ def pytest_sessionfinish(session, exitstatus):
         return
     lines = ["| extractor / metric | reference (package version) | compared | max difference | bound |",
              "|---|---|---|---|---|"]
-    for r in sorted(_ROWS, key=lambda r: r["what"]):
+    for r in sorted(_ROWS, key=lambda r: r["what"].lower()):
         note = f" ({r['note']})" if r["note"] else ""
         lines.append(f"| {r['what']} | {r['reference']} | {r['compared']}{note} | {_fmt(r['max_diff'])} | "
                      f"{r['bound']} |")
