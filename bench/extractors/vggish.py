@@ -5,9 +5,9 @@ Protocol (audioldm_eval / torchvggish, checked against their public code):
   >= 2 s (32000 samples), so every clip yields at least two 0.96 s frames. This is audioldm_eval's
   current FAD input (``WaveDataset.read_from_file``: ``audio - audio.mean()``, resample,
   ``pad_short_audio``). Its PyPI release 0.0.3 fed VGGish differently (``load_audio_task``: no DC
-  removal, no padding, resampy); the two disagree by up to several % of the embedding range on
-  clips with a DC offset or shorter than 2 s (measured in tests/bench/conformance). The signature
-  records the choice (``dc_removal``, ``pad_to_samples``).
+  removal, no padding, resampy): with a 0.2 DC offset the frames move by about 1 % of their range,
+  and a clip shorter than 2 s yields fewer frames (measured in tests/bench/conformance). The
+  signature records the choice (``dc_removal``, ``pad_to_samples``).
 - Front end (AudioSet's mel_features): 25 ms frames (400 samples) with a periodic Hann window,
   10 ms hop, 512-point |rfft|, no centering; 64 HTK mel bands 125-7500 Hz (triangles in the mel
   domain, DC bin zeroed); log(mel + 0.01); non-overlapping 96-frame examples (0.96 s).

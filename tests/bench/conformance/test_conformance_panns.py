@@ -9,7 +9,6 @@ Input: ours = bench's loader (soxr HQ) + DC removal + 2 s padding; audioldm_eval
 ``WaveDataset.read_from_file`` (DC removal at the file rate, torchaudio resample, 2 s padding),
 the same function in its PyPI 0.0.3 and its current code.
 """
-import numpy as np
 import pytest
 import soundfile as sf
 import torch

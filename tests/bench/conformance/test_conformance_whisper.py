@@ -18,7 +18,7 @@ import torch
 
 from bench.cache import load_audio
 from bench.extractors.whisper_hf import WhisperHFExtractor
-from conformance_common import clip_paths, pkg, rel_diff
+from conformance_common import clip_paths, pkg
 from whisper_tiny import save_tiny_whisper_hf
 
 pytestmark = pytest.mark.conformance

@@ -10,7 +10,6 @@ log-mel from the same 16 kHz wave; compared: encoder output and the decoder's lo
 prompt <|sot|><|en|><|transcribe|><|notimestamps|>."""
 import re
 
-import numpy as np
 import pytest
 import torch
 
