@@ -23,7 +23,11 @@ fi
 PY=${PYTHON:-python3}
 # The GPU runner image's torch triple (torchvision for laion-clap, torchaudio for frechet-audio-distance).
 $PY -m pip install -q "torch==2.11.0" "torchaudio==2.11.0" "torchvision==0.26.0"
-$PY -m pip install -q -e ".[offline,paper,chinese,dev]"
+$PY -m pip install -q -e ".[offline,paper,chinese,dev,conformance]"
+# Reference code for the conformance tier, without dependencies: audioldm_eval needs ssr-eval, whose
+# "wave" dependency pulls a Python-2-only package; f5-tts (its eval/ecapa_tdnn.py is UniSpeech's ECAPA
+# as seed-tts-eval vendors it) would pull a web UI and GPU libraries that module never imports.
+$PY -m pip install -q --no-deps "audioldm_eval==0.0.3" "ssr-eval==0.0.7" "f5-tts==1.1.22"
 # voice2gender pins an xgboost that does not exist for Python 3.11: install it without its
 # dependencies; xgboost==3.2.0 comes from the offline extra above.
 $PY -m pip install -q --no-deps "voice2gender==0.1.1"

@@ -1,8 +1,13 @@
 """VGGish frame embeddings for FAD, as audioldm_eval computes them (torchvggish port).
 
 Protocol (audioldm_eval / torchvggish, checked against their public code):
-- 16 kHz mono; the clip is zero-padded at the end to >= 2 s (audioldm_eval's pad_short_audio,
-  32000 samples), so every clip yields at least two 0.96 s frames.
+- 16 kHz mono; the clip's mean is subtracted (DC removal), then it is zero-padded at the end to
+  >= 2 s (32000 samples), so every clip yields at least two 0.96 s frames. This is audioldm_eval's
+  current FAD input (``WaveDataset.read_from_file``: ``audio - audio.mean()``, resample,
+  ``pad_short_audio``). Its PyPI release 0.0.3 fed VGGish differently (``load_audio_task``: no DC
+  removal, no padding, resampy): with a 0.2 DC offset the frames move by about 1 % of their range,
+  and a clip shorter than 2 s yields fewer frames (measured in tests/bench/conformance). The
+  signature records the choice (``dc_removal``, ``pad_to_samples``).
 - Front end (AudioSet's mel_features): 25 ms frames (400 samples) with a periodic Hann window,
   10 ms hop, 512-point |rfft|, no centering; 64 HTK mel bands 125-7500 Hz (triangles in the mel
   domain, DC bin zeroed); log(mel + 0.01); non-overlapping 96-frame examples (0.96 s).
@@ -48,6 +53,7 @@ FMIN, FMAX = 125.0, 7500.0
 LOG_OFFSET = 0.01
 EXAMPLE_FRAMES = 96  # 0.96 s, non-overlapping
 MIN_SECONDS = 2.0  # audioldm_eval pads shorter clips to 2 s
+DC_REMOVAL = True  # audioldm_eval's current code subtracts the clip mean (its 0.0.3 release did not)
 CONV_LAYER_IDS = (0, 3, 6, 8, 11, 13)  # nn.Sequential indices of the convs in torchvggish
 POOL_AFTER = (0, 3, 8, 13)  # a 2x2 max-pool follows these convs
 FC_LAYER_IDS = (0, 2, 4)
@@ -89,6 +95,16 @@ def log_mel_examples(wave: np.ndarray) -> np.ndarray:
     log_mel = np.log(spec @ mel_matrix() + LOG_OFFSET)  # (frames, 64)
     n_ex = n_frames // EXAMPLE_FRAMES
     return log_mel[: n_ex * EXAMPLE_FRAMES].reshape(n_ex, EXAMPLE_FRAMES, N_MELS).astype(np.float32)
+
+
+def prepare(wave: np.ndarray) -> np.ndarray:
+    """The 16 kHz clip as VGGish sees it: mean removed, zero-padded to 2 s."""
+    wave = np.asarray(wave, dtype=np.float32)
+    if wave.ndim != 1 or wave.size == 0:
+        raise ValueError(f"VGGish expects a non-empty mono wave (samples,), got shape {wave.shape}")
+    if DC_REMOVAL:
+        wave = wave - wave.mean(dtype=np.float64).astype(np.float32)
+    return pad_to_min_samples(wave, int(MIN_SECONDS * SAMPLE_RATE))
 
 
 class VGGishNet(nn.Module):
@@ -150,6 +166,9 @@ class VGGishExtractor(ResolvedWeights, Extractor):
             "example_frames": EXAMPLE_FRAMES,
             "example_hop_frames": EXAMPLE_FRAMES,
             "crop_pad": f"zero-pad end to >= {MIN_SECONDS} s; drop trailing partial 0.96 s frame",
+            "dc_removal": "clip mean subtracted before padding" if DC_REMOVAL else None,
+            "pad_to_samples": int(MIN_SECONDS * SAMPLE_RATE),
+            "recipe": "audioldm_eval current WaveDataset (not its 0.0.3 release's load_audio_task)",
             "postprocess_pca": False,
             "last_relu": False,
         }
@@ -162,7 +181,7 @@ class VGGishExtractor(ResolvedWeights, Extractor):
     def extract(self, waves: list[np.ndarray], sides: list[str | None]) -> list[dict[str, Any]]:
         out = []
         for wave in waves:
-            wave = pad_to_min_samples(wave, int(MIN_SECONDS * SAMPLE_RATE))
+            wave = prepare(wave)
             ex = torch.from_numpy(log_mel_examples(wave))[:, None]  # (n, 1, 96, 64)
             frames = self.net(ex).numpy().astype(np.float32)  # (n, 128)
             out.append({"frames": frames, "embedding": frames.mean(axis=0)})

@@ -4,7 +4,10 @@ Protocol (seed-tts-eval run_wer.py): ``WhisperProcessor`` + ``WhisperForConditio
 from ``openai/whisper-large-v3``; 16 kHz input; log-mel features from the processor (128 bins,
 one 30 s window: longer audio is truncated to 30 s, shorter is zero-padded); greedy decoding
 (num_beams=1, no sampling); the language is FORCED per item (the item's ``lang``, side input)
-with task "transcribe"; special tokens are skipped in the decoded text. No text normalisation
+with task "transcribe"; special tokens are skipped in the decoded text. seed-tts-eval passes the
+prompt as ``forced_decoder_ids`` (from ``processor.get_decoder_prompt_ids``); current transformers
+rejects that argument, so the prompt goes in as ``language`` / ``task``, which puts the same
+tokens in the decoder prompt (tests/bench/conformance checks both facts). No text normalisation
 here: the WER/CER metrics normalise.
 
 Weights: a local copy of the HF repo directory (config.json, model.safetensors,
@@ -66,7 +69,10 @@ class WhisperHFExtractor(Extractor):
             "sample_rate": SAMPLE_RATE,
             "crop_pad": "processor: one 30 s window (truncate longer, zero-pad shorter)",
             "decoding": {"num_beams": 1, "do_sample": False, "task": "transcribe", "language": "forced per item",
-                         "max_new_tokens": self.max_new_tokens, "skip_special_tokens": True},
+                         "max_new_tokens": self.max_new_tokens, "skip_special_tokens": True,
+                         "prompt": "generate(language=, task=): <|sot|><|lang|><|transcribe|><|notimestamps|>; "
+                                   "seed-tts-eval forces the same tokens with forced_decoder_ids, which current "
+                                   "transformers rejects"},
         }
 
     def side_input(self, item: Item, role: str) -> str | None:

@@ -195,12 +195,21 @@ class CorpusCER(CorpusErrorRate):
 
 
 # Factories for bench/metrics/catalog.py.
+# Version 2: the decoder prompt is given as language / task (seed-tts-eval's forced_decoder_ids,
+# the same tokens, is rejected by current transformers); recorded in the extractor's signature.
+WHISPER_SEEDTTS_VERSION = "2"
+
+
 def wer_whisper_large_v3() -> WER:
-    return WER("whisper-large-v3-hf", "whisper-large-v3-seedtts", paper_protocol=True)
+    metric = WER("whisper-large-v3-hf", "whisper-large-v3-seedtts", paper_protocol=True)
+    metric.version = WHISPER_SEEDTTS_VERSION
+    return metric
 
 
 def wer_corpus_whisper_large_v3() -> CorpusWER:
-    return CorpusWER("whisper-large-v3-hf", "whisper-large-v3-seedtts")
+    metric = CorpusWER("whisper-large-v3-hf", "whisper-large-v3-seedtts")
+    metric.version = WHISPER_SEEDTTS_VERSION
+    return metric
 
 
 def cer_paraformer_zh() -> CER:

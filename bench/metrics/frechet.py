@@ -211,7 +211,9 @@ class KAD(_SetDistance):
 
 # Factories named in bench/metrics/catalog.py (no required arguments).
 def fad_vggish() -> FAD:
-    return FAD("vggish", paper_protocol=True)
+    fad = FAD("vggish", paper_protocol=True)
+    fad.version = "2"  # 2: VGGish input has its DC offset removed (audioldm_eval's current recipe)
+    return fad
 
 
 def fd_panns() -> FD:

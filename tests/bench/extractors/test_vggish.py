@@ -68,8 +68,10 @@ def test_tiny_weights_load_and_extract(tmp_path, monkeypatch):
     assert feats[0]["frames"].shape == (2, 8)  # 0.5 s padded to 2 s -> 2 frames
     assert feats[1]["frames"].shape == (3, 8)
     assert (feats[1]["frames"] < 0).any()  # no final ReLU
+    assert sig["dc_removal"] and sig["pad_to_samples"] == 32000
+    np.testing.assert_allclose(ext.extract([long + 0.2], [None])[0]["frames"], feats[1]["frames"], atol=1e-5)  # DC removed
     # The flattening order is TF's (N, H, W, C): recompute the first frame by hand.
-    ex = torch.from_numpy(log_mel_examples(vggish.pad_to_min_samples(short, 32000)))[:1, None]
+    ex = torch.from_numpy(log_mel_examples(vggish.prepare(short)))[:1, None]
     h = net.features(ex).permute(0, 2, 3, 1).reshape(1, -1)
     np.testing.assert_allclose(feats[0]["frames"][0], net.embeddings(h)[0].detach().numpy(), rtol=1e-5, atol=1e-6)
 
