@@ -189,7 +189,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("results", nargs="+", help="results.json files (or run folders); the first of each "
                                                "suite is the baseline of the deltas")
     p.add_argument("--markdown", help="also write the tables as Markdown to this file")
-    p.add_argument("--n-boot", type=int_in(100, 1_000_000), default=1000, help="bootstrap resamples (default 1000)")
+    p.add_argument("--n-boot", type=int_in(10, 1_000_000), default=1000, help="bootstrap resamples (default 1000)")
     p.add_argument("--seed", type=SEED, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--level", type=float_in(0.5, 0.999), default=0.95, help="CI level (default 0.95)")
 

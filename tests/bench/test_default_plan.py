@@ -42,10 +42,11 @@ def test_checkpoint_lookup(monkeypatch, tmp_path):
     assert default.find_checkpoint(None) == (real, None)
 
 
-def test_bad_limit_is_refused():
+def test_bad_limit_is_refused(capsys):
     import argparse
 
     p = argparse.ArgumentParser()
     default.add_arguments(p)
-    with pytest.raises(ValueError, match="--limit"):
-        default.run(p.parse_args(["--limit", "0"]))
+    with pytest.raises(SystemExit) as exit_:  # a usage error before any work
+        p.parse_args(["--limit", "0"])
+    assert exit_.value.code == 2 and "--limit" in capsys.readouterr().err
