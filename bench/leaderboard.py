@@ -180,18 +180,14 @@ def measured_label(res: dict[str, Any]) -> dict[str, str]:
 
 def checkpoint_params(res: dict[str, Any]) -> str:
     """Trainable parameters of a UNISON checkpoint system, counted from the model config recorded in
-    its signature (built on the meta device: no weights are read). "" for other systems."""
+    its signature (no network is built, no weights are read). "" for other systems."""
     cfg = (res["system"].get("signature") or {}).get("config")
     if not isinstance(cfg, dict) or "model" not in cfg:
         return ""
-    import torch
-
     from unison.config import from_dict
-    from unison.model.dit import build_dit, count_parameters
+    from unison.model.size import count_from_config
 
-    with torch.device("meta"):
-        n = count_parameters(build_dit(from_dict(cfg, cross_checks=False).model))
-    return f"{n / 1e6:.2f}M"
+    return f"{count_from_config(from_dict(cfg, cross_checks=False).model) / 1e6:.2f}M"
 
 
 def ablation_entry(res: dict[str, Any]) -> dict[str, Any] | None:
