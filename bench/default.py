@@ -24,7 +24,6 @@ Wall and CPU time (this process and its children, e.g. the TTS engines) are reco
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import os
@@ -33,10 +32,13 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.report.collect import SUITE_ORDER as SUITES  # all eight, in the paper's order
 from unison.core.args import SEED, int_in
+
+if TYPE_CHECKING:
+    from bench.registry import SystemPool
 
 log = logging.getLogger(__name__)
 
@@ -129,18 +131,21 @@ def _min_limit(*limits: int | None) -> int | None:
 
 
 def plan(suites: list[str], checkpoint: Path | None, scale: str, suites_dir: list[str] | None,
-         limit: int | None = None, unison_limit: int | None = None) -> tuple[list[Job], list[str]]:
+         limit: int | None = None, unison_limit: int | None = None,
+         pool: "SystemPool | None" = None) -> tuple[list[Job], list[str]]:
     """The (suite, system) runs, and notes on systems that cannot run here. ``limit``: first N items
     of every suite; ``unison_limit``: first N items for UNISON checkpoints (their CPU cost is
-    dominated by the HiFi-GAN vocoder, about 7 s of CPU per 5 s clip)."""
+    dominated by the HiFi-GAN vocoder, about 7 s of CPU per 5 s clip). ``pool`` makes the systems
+    (and later serves the same instances to the runs)."""
     from bench import registry
 
+    pool = pool or registry.SystemPool()
     jobs: list[Job] = []
     notes: list[str] = []
     systems: dict[str, Any] = {}
     for name in BASELINES:
         try:
-            systems[name] = registry.create_system(name)
+            systems[name] = pool.get(name)
         except Exception as e:  # noqa: BLE001 - a baseline that cannot be built is reported, the rest run
             notes.append(f"{name}: unavailable: {type(e).__name__}: {e}")
     uni_args: dict[str, str] = {}
@@ -165,45 +170,18 @@ def plan(suites: list[str], checkpoint: Path | None, scale: str, suites_dir: lis
 
 # ---------------------------------------------------------------- running
 
-@contextlib.contextmanager
-def shared_instances(jobs: list[Job]):
-    """Make every job of a UNISON checkpoint use ONE system instance, so its LLM, VAE and vocoder load
-    once for all suites instead of once per suite (about 40 s each on 2 cores). The catalog gets the
-    job's exact system string (e.g. ``unison:/path/ckpt.safetensors``) as a temporary entry, which
-    bench.registry.create_system prefers over the ``name:<arg>`` split, so results keep the same
-    system name as a plain ``unison-bench run --system unison:<path>``. Removed again on exit."""
-    import bench.systems.catalog as catalog
+def run_job(job: Job, args: argparse.Namespace, testsets: Path, pool: "SystemPool") -> None:
+    """One run. Jobs of the same system share one instance from ``pool``, so a UNISON checkpoint's
+    LLM, VAE and vocoder load once for all suites (about 40 s each on 2 cores)."""
     from bench import registry
-
-    added: list[str] = []
-    try:
-        for job in jobs:
-            if not job.system.startswith("unison:") or job.system in catalog.SYSTEMS:
-                continue
-            try:
-                instance = registry.create_system(job.system, job.system_args)
-            except Exception as e:  # noqa: BLE001 - the job itself will fail with the same error
-                log.warning("%s: %s", job.system, e)
-                continue
-            catalog.SYSTEMS[job.system] = lambda _inst=instance, **_kw: _inst
-            added.append(job.system)
-        registry.SYSTEMS.clear()
-        yield
-    finally:
-        for name in added:
-            catalog.SYSTEMS.pop(name, None)
-        registry.SYSTEMS.clear()
-
-
-def run_job(job: Job, args: argparse.Namespace, testsets: Path) -> None:
-    from bench import registry
-    from bench.runner import RunOptions, run
+    from bench.run import RunOptions, run
 
     spec = registry.load_suite(job.suite, args.suites_dir)
     t0, c0 = time.perf_counter(), cpu_seconds()
     try:
-        rep = run(RunOptions(suite=spec, system=job.system, system_args=job.system_args, seed=args.seed,
-                             scale=args.scale, limit=job.limit, out=args.out, testsets_dir=testsets,
+        system = pool.get(job.system, job.system_args)
+        rep = run(RunOptions(suite=spec, system=system, system_name=job.system, system_args=job.system_args,
+                             seed=args.seed, scale=args.scale, limit=job.limit, out=args.out, testsets_dir=testsets,
                              progress=False))
         job.status, job.generated = "ok", rep.generated
         job.results = str(rep.results_path) if rep.results_path else None
@@ -254,16 +232,18 @@ def run(args: argparse.Namespace) -> int:
     notes = [] if checkpoint else [f"unison: unavailable: {why_no_ckpt}"]
     if args.unison_limit is not None and args.unison_limit < 0:
         raise ValueError(f"--unison-limit must be >= 0, got {args.unison_limit}")
-    jobs, more = plan(suites, checkpoint, args.scale, args.suites_dir, args.limit, args.unison_limit or None)
+    from bench.registry import SystemPool
+
+    pool = SystemPool()
+    jobs, more = plan(suites, checkpoint, args.scale, args.suites_dir, args.limit, args.unison_limit or None, pool)
     notes += more
     for n in notes:
         print(f"note: {n}", flush=True)
     print(f"{len(jobs)} runs ({len(suites)} suites, scale {args.scale}"
           + (f", first {args.limit} items" if args.limit else "") + f") -> {out}", flush=True)
-    with shared_instances(jobs):
-        for job in jobs:
-            run_job(job, args, testsets)
-            _print_line(job)
+    for job in jobs:
+        run_job(job, args, testsets, pool)
+        _print_line(job)
 
     t0, c0 = time.perf_counter(), cpu_seconds()
     from bench.testset import atomic_write_text

@@ -115,6 +115,21 @@ def create_system(spec: str, args: Mapping[str, str] | None = None) -> Any:
         raise RegistryError(f"system {name!r} does not accept the arguments {', '.join(given)} ({e})") from e
 
 
+class SystemPool:
+    """One system instance per (system, arguments), for runs made in turn: the runner configures it
+    anew for each run, and whatever it loads lazily (a checkpoint's LLM, VAE and vocoder) loads
+    once for all of them instead of once per run."""
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}
+
+    def get(self, spec: str, args: Mapping[str, str] | None = None) -> Any:
+        key = (spec, tuple(sorted((args or {}).items())))
+        if key not in self._made:
+            self._made[key] = create_system(spec, args)
+        return self._made[key]
+
+
 def parse_system_args(pairs: list[str] | None) -> dict[str, str]:
     """``["ckpt=/a.safetensors", "steps=10"]`` -> dict; values stay strings (systems convert)."""
     out: dict[str, str] = {}

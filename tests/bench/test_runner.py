@@ -7,7 +7,9 @@ import soundfile as sf
 
 import bench_toys
 from bench.item import Item
-from bench.runner import RunOptions, run, validate_generated
+from bench.registry import create_system
+from bench.run import RunOptions, run
+from bench.run.validate import validate_generated
 from bench.spec import ValidationSettings, load_spec
 
 
@@ -18,8 +20,8 @@ def toys(monkeypatch, tmp_path):
 
 
 def _opts(tmp_path, spec, system="oracle", **kw):
-    return RunOptions(suite=spec, system=system, out=tmp_path / "runs", testsets_dir=tmp_path / "testsets",
-                      progress=False, **kw)
+    return RunOptions(suite=spec, system=create_system(system), system_name=system, out=tmp_path / "runs",
+                      testsets_dir=tmp_path / "testsets", progress=False, **kw)
 
 
 def _samples(report):
@@ -147,7 +149,8 @@ def test_not_applicable_items_are_neither_counted_nor_failed():
     from bench.item import Item
     from bench.metrics.base import Metric
     from bench.metrics.common import mean_result
-    from bench.runner import ItemStatus, score_cell
+    from bench.run.score import score_cell
+    from bench.run.validate import ItemStatus
 
     class SpeechOnly(Metric):
         name, variant = "toy-wer", "toy"
