@@ -182,3 +182,20 @@ def load_suite(name_or_path: str | Path, extra: list[str | Path] | None = None):
     from bench.spec import load_spec
 
     return load_spec(find_suite(name_or_path, extra))
+
+
+def spec_order(spec) -> tuple[int, int, str]:
+    """Sort key of suites (reports, the embedded default): by the YAML's ``order``, then the
+    suites without one, each by name."""
+    return (0, spec.order, spec.name) if spec.order is not None else (1, 0, spec.name)
+
+
+def suite_order(name: str, extra: list[str | Path] | None = None) -> tuple[int, int, str]:
+    """``spec_order`` of a suite given by name; one this machine does not have (or cannot read)
+    sorts after all the others."""
+    from bench.spec import SpecError
+
+    try:
+        return spec_order(load_suite(name, extra))
+    except (RegistryError, SpecError):
+        return (2, 0, name)

@@ -266,3 +266,48 @@ def test_non_finite_scores_become_failures_never_numbers(tmp_path, toys, monkeyp
     inf = res["metrics"]["infset@toy"]
     assert inf["value"] is None and inf["unavailable"] == "error: non-finite value inf"
     assert res["metrics"]["rmsdiff@toy"]["value"] == pytest.approx(0.0, abs=1e-9)  # the others go on
+
+
+def test_one_instance_serves_several_runs_each_configured_anew(tmp_path, toys):
+    """`unison-bench default` hands one System instance to run after run: each run configures it
+    (seed, suite, generation), so what it generates depends on the run, not on the runs before."""
+    from bench.systems.base import Generated, System
+    from bench.systems.seeding import SeededRun
+
+    class NoisyOracle(SeededRun, System):
+        name = "toy_noisy"
+
+        def signature(self):
+            return {"system": self.name}
+
+        def generate(self, items, root):
+            for it in items:
+                wave, sr = sf.read(str(root / it.target), dtype="float32")
+                noise = np.random.default_rng(self.seed_for(it)).standard_normal(wave.size).astype(np.float32)
+                yield Generated(wave + 0.1 * noise, sr)
+
+    def run_with(system, seed):
+        opts = RunOptions(suite=toys, system=system, system_name="toy_noisy", seed=seed, out=tmp_path / f"runs{seed}",
+                          testsets_dir=tmp_path / "testsets", progress=False)
+        return run(opts).results["metrics"]["rmsdiff@toy"]["value"]
+
+    shared = NoisyOracle()
+    first, second = run_with(shared, 0), run_with(shared, 1)
+    (tmp_path / "runs0").rename(tmp_path / "runs0-shared")
+    assert run_with(NoisyOracle(), 0) == first and first != second
+
+
+def test_a_system_declares_only_signature_and_generate():
+    """Every other capability has its default in the base class: nothing is probed."""
+    from bench.systems.base import System
+
+    class Minimal(System):
+        def signature(self):
+            return {}
+
+        def generate(self, items, root):
+            return []
+
+    s = Minimal()
+    assert s.available() is None and s.weights() == {} and s.batch_size == 1 and s.supports("anything")
+    assert s.configure(generation=None, seed=3, suite="x") is None
