@@ -162,22 +162,22 @@ def signature_checksums(signature: dict[str, Any], label: str) -> dict[str, str]
 
 
 def results_document(*, spec: Any, scale: str, testset: Any, n_items: int, limit: int | None, system: Any,
-                     system_name: str, system_args: dict[str, str], seed: int, extractors: dict[str, Any],
+                     system_name: str, system_args: dict[str, str], seed: int, extractors: dict[str, dict[str, Any]],
                      metrics: dict[str, dict[str, Any]], subsets: dict[str, dict[str, dict[str, Any]]]
                      ) -> dict[str, Any]:
     """The results.json of one run. ``spec``: the suite (bench.spec.SuiteSpec); ``testset``: what
     it was built into; ``system``: the bench System as run, named ``system_name`` (how it was asked
-    for, e.g. ``unison:/ckpts/a.safetensors``); ``extractors``: name -> the extractors used."""
+    for, e.g. ``unison:/ckpts/a.safetensors``); ``extractors``: name -> {signature, signature_hash,
+    sample_rate} of each extractor used (bench.run.extract.FeatureStage.used)."""
     from dataclasses import asdict
 
-    from bench.cache import signature_hash
     from unison import determinism
 
     weights = {str(k): str(v) for k, v in (system.weights() or {}).items()}
     for k, v in signature_checksums(system.signature(), f"system:{system_name}").items():
         weights.setdefault(k, v)
     for name, ext in extractors.items():
-        weights.update(signature_checksums(ext.signature(), f"extractor:{name}"))
+        weights.update(signature_checksums(ext["signature"], f"extractor:{name}"))
     return {
         "schema": SCHEMA_VERSION,
         "harness": harness_info(),
@@ -191,8 +191,7 @@ def results_document(*, spec: Any, scale: str, testset: Any, n_items: int, limit
         "packages": package_versions(),
         "determinism": determinism.settings(),
         "weights": dict(sorted(weights.items())),
-        "extractors": {name: {"signature": ext.signature(), "signature_hash": signature_hash(ext),
-                              "sample_rate": ext.sample_rate} for name, ext in sorted(extractors.items())},
+        "extractors": dict(sorted(extractors.items())),
         "metrics": metrics,
         "subsets": {s: c for s, c in subsets.items() if c},
     }

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import registry
-from bench.cache import AudioHashes, Clip, FeatureCache
+from bench.cache import AudioHashes, Clip, FeatureCache, signature_hash
 from bench.extractors.base import Extractor
 from bench.item import Item
 from bench.run.errors import Unavailable, one_line
@@ -55,6 +55,12 @@ class FeatureStage:
                 raise Unavailable(self._errors[name])
             self.extractors[name] = ext
         return self.extractors[name]
+
+    def used(self) -> dict[str, dict[str, Any]]:
+        """What results.json records of each extractor used: its signature, the hash that keys its
+        cache entries, its input sample rate."""
+        return {name: {"signature": ext.signature(), "signature_hash": signature_hash(ext),
+                       "sample_rate": ext.sample_rate} for name, ext in self.extractors.items()}
 
     def features(self, ext_name: str, role: str) -> list[dict[str, Any] | None]:
         """Features of every item's ``role`` audio (None where it has none or it failed)."""

@@ -128,7 +128,7 @@ def run(opts: RunOptions) -> RunReport:
 
     results = results_document(spec=spec, scale=opts.scale, testset=testset, n_items=len(items), limit=opts.limit,
                                system=system, system_name=opts.label, system_args=opts.system_args, seed=opts.seed,
-                               extractors=stage.extractors, metrics=scores.cells, subsets=scores.subsets)
+                               extractors=stage.used(), metrics=scores.cells, subsets=scores.subsets)
     rows = [sample_row(it.id, it.subset, statuses[it.id].status, statuses[it.id].error,
                        {k: v[i] for k, v in scores.per_item.items() if v is not None})  # per-item metrics only
             for i, it in enumerate(items)]
