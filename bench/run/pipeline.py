@@ -81,6 +81,12 @@ class Clock:
 
 
 def check_options(opts: RunOptions) -> None:
+    if not isinstance(opts.suite, SuiteSpec):
+        raise TypeError(f"RunOptions.suite is {type(opts.suite).__name__}; give a bench.spec.SuiteSpec "
+                        "(bench.registry.load_suite(name) loads one)")
+    if not isinstance(opts.system, System):
+        raise TypeError(f"RunOptions.system is {type(opts.system).__name__}; give a bench.systems.base.System "
+                        "(bench.registry.create_system(name, args) makes one from the catalog)")
     if opts.limit is not None and opts.limit < 1:
         raise ValueError(f"--limit must be >= 1, got {opts.limit}")
     if opts.batch_size is not None and opts.batch_size < 1:
@@ -88,6 +94,7 @@ def check_options(opts: RunOptions) -> None:
 
 
 def run(opts: RunOptions) -> RunReport:
+    """Run ``opts.system`` on ``opts.suite``; rank 0 returns the results (other ranks only generate)."""
     clock = Clock()
     check_options(opts)
     spec, system = opts.suite, opts.system

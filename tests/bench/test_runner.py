@@ -311,3 +311,10 @@ def test_a_system_declares_only_signature_and_generate():
     s = Minimal()
     assert s.available() is None and s.weights() == {} and s.batch_size == 1 and s.supports("anything")
     assert s.configure(generation=None, seed=3, suite="x") is None
+
+
+def test_the_runner_takes_a_spec_and_a_system_not_names(tmp_path, toys):
+    with pytest.raises(TypeError, match="bench.registry.load_suite"):
+        run(RunOptions(suite="toy_tones", system=create_system("oracle"), out=tmp_path))
+    with pytest.raises(TypeError, match="bench.registry.create_system"):
+        run(RunOptions(suite=toys, system="oracle", out=tmp_path))
