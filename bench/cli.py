@@ -79,10 +79,12 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bench import registry
-    from bench.runner import RunOptions, run
+    from bench.run import RunOptions, run
     from bench.tables import rows_from_results, to_markdown
 
     spec = registry.load_suite(args.suite, args.suites_dir)
+    system_args = registry.parse_system_args(args.system_arg)
+    system = registry.create_system(args.system, system_args)  # an unknown name fails before any work
     if args.threads is not None:
         import torch
 
@@ -90,7 +92,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     seeds = args.seeds or [args.seed]
     reports = []
     for seed in seeds:
-        opts = RunOptions(suite=spec, system=args.system, system_args=registry.parse_system_args(args.system_arg),
+        opts = RunOptions(suite=spec, system=system, system_name=args.system, system_args=system_args,
                           seed=seed, scale=args.scale, limit=args.limit,
                           out=Path(args.out), testsets_dir=args.testsets, cache_dir=args.cache,
                           metrics=args.metrics.split(",") if args.metrics else None, batch_size=args.batch_size,

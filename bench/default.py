@@ -1,30 +1,23 @@
 """``unison-bench default``: the embedded default of DESIGN.md section 6.
 
-Builds every suite's offline mini test set, runs every system that can run on this machine on the
-suites whose tasks it supports, scores each with the suite's own metric list (paper-protocol cells
-whose weights are missing say "unavailable: <reason>"), then writes the leaderboards and the HTML
-report. Systems:
+Builds the offline mini test set of every suite with a ``default`` block, in the suites' ``order``,
+runs the systems that block lists on it, scores each with the suite's own metric list
+(paper-protocol cells whose weights are missing say "unavailable: <reason>"), then writes the
+leaderboards and the HTML report. Each suite's YAML says which systems run it; ``unison`` there
+means the UNISON checkpoint of this run (first ``--unison-limit`` items, default 8): ``--checkpoint``,
+else $UNISON_CHECKPOINT, else the tiny checkpoint the trainer commits
+(checkpoints/tiny/unison-tiny.safetensors). A suite that compares checkpoints (a ``checkpoints``
+block) runs its own checkpoints instead, when all of their files are present.
 
-- ``oracle``        every suite (the ceiling: returns the ground truth / pseudo-GT)
-- ``voices-gender`` TTS suites (offline flite / espeak voices, chosen by item language and gender)
-- ``retrieval``     text-to-audio and timed composition (caption retrieval over real recorded sounds)
-- ``dsp-edit``      editing and speech-in-scene (signal-processing edits)
-- ``unison:<ckpt>`` every suite (first ``--unison-limit`` items, default 8), if a checkpoint is found: ``--checkpoint``, else
-                    $UNISON_CHECKPOINT, else the tiny checkpoint the trainer commits
-                    (checkpoints/tiny/unison-tiny.safetensors); the ablations suite additionally
-                    runs its own checkpoints (ablation.checkpoints.mini, files in
-                    $UNISON_ABLATION_CKPTS or checkpoints/tiny) when present.
-
-A system runs on a suite only if it supports ALL of the suite's tasks (so a TTS voice is not
-charged with failing the text-to-audio half of the ablations suite). Everything is resumable:
-test sets, generated audio and features are cached, so a rerun only rescores (seconds).
+A listed system that does not support all of the suite's tasks is skipped with a note. Runs of one
+system share one instance (bench.registry.SystemPool), so a checkpoint loads once. Everything is
+resumable: test sets, generated audio and features are cached, so a rerun only rescores (seconds).
 Wall and CPU time (this process and its children, e.g. the TTS engines) are recorded per run in
 ``<out>/default.json``.
 """
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import os
@@ -33,17 +26,19 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from bench.report.collect import SUITE_ORDER as SUITES  # all eight, in the paper's order
 from unison.core.args import SEED, int_in
+
+if TYPE_CHECKING:
+    from bench.registry import SystemPool
+    from bench.spec import SuiteSpec
 
 log = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parents[1]
-BASELINES = ("oracle", "voices-gender", "retrieval", "dsp-edit")
 TINY_CHECKPOINT = Path("checkpoints/tiny/unison-tiny.safetensors")  # committed by the trainer
-CHECKPOINT_ENV, ABLATION_ENV = "UNISON_CHECKPOINT", "UNISON_ABLATION_CKPTS"
+CHECKPOINT_ENV = "UNISON_CHECKPOINT"
 
 
 @dataclass
@@ -104,23 +99,29 @@ def checkpoint_overrides(ckpt: Path) -> dict[str, str]:
     return {}
 
 
-def ablation_checkpoints(spec: Any, scale: str) -> tuple[list[tuple[str, Path]], str | None]:
-    """[(name, file)] of the ablations suite's checkpoints at ``scale`` when all are present."""
-    rows = ((spec.ablation or {}).get("checkpoints") or {}).get(scale) or []
-    folder = Path(os.environ[ABLATION_ENV]) if os.environ.get(ABLATION_ENV) else _resolve(TINY_CHECKPOINT.parent)
-    found = [(str(r["name"]), folder / str(r.get("file", f"{r['name']}.safetensors"))) for r in rows]
+def suite_checkpoints(spec: "SuiteSpec", scale: str) -> tuple[list[tuple[str, Path]], str | None]:
+    """[(name, file)] of a suite's own checkpoints at ``scale`` when all are present, else why not."""
+    cp = spec.checkpoints
+    rows = cp.entries(scale)
+    env = os.environ.get(cp.folder_env) if cp.folder_env else None
+    folder = Path(env) if env else _resolve(Path(cp.folder))
+    found = [(str(r["name"]), folder / cp.file(r)) for r in rows]
     missing = [str(p) for _, p in found if not p.is_file()]
     if not rows:
-        return [], f"suite ablations has no checkpoints for scale {scale}"
+        return [], f"suite {spec.name} has no checkpoints for scale {scale}"
     if missing:
-        return [], f"ablation checkpoints missing: {', '.join(missing)} (set ${ABLATION_ENV})"
+        return [], f"checkpoints missing: {', '.join(missing)}" + (f" (set ${cp.folder_env})" if cp.folder_env else "")
     return found, None
 
 
 # ---------------------------------------------------------------- planning
 
-def supported(system: Any, tasks: tuple[str, ...]) -> bool:
-    return all(system.supports(t) for t in tasks)
+def default_suites(suites_dir: list[str] | None = None) -> list[str]:
+    """The suites the embedded default runs (those with a ``default`` block), in their order."""
+    from bench import registry
+
+    specs = [registry.load_suite(name, suites_dir) for name in registry.suite_files(suites_dir)]
+    return [s.name for s in sorted((s for s in specs if s.default is not None), key=registry.spec_order)]
 
 
 def _min_limit(*limits: int | None) -> int | None:
@@ -128,82 +129,74 @@ def _min_limit(*limits: int | None) -> int | None:
     return min(given) if given else None
 
 
-def plan(suites: list[str], checkpoint: Path | None, scale: str, suites_dir: list[str] | None,
-         limit: int | None = None, unison_limit: int | None = None) -> tuple[list[Job], list[str]]:
-    """The (suite, system) runs, and notes on systems that cannot run here. ``limit``: first N items
-    of every suite; ``unison_limit``: first N items for UNISON checkpoints (their CPU cost is
-    dominated by the HiFi-GAN vocoder, about 7 s of CPU per 5 s clip)."""
-    from bench import registry
+def unison_jobs(spec: "SuiteSpec", checkpoint: Path | None, scale: str, limit: int | None,
+                notes: list[str]) -> list[Job]:
+    """The UNISON runs of a suite: its own checkpoints if it compares some and all are present,
+    else the default run's checkpoint (if any)."""
+    ckpts, why = suite_checkpoints(spec, scale) if spec.compares_checkpoints else ([], None)
+    if why:
+        notes.append(f"{spec.name}: checkpoint rows unavailable: {why}")
+    if ckpts:
+        return [Job(spec.name, f"unison:{path}", f"unison:{name}", checkpoint_overrides(path), limit)
+                for name, path in ckpts]
+    if checkpoint is None:
+        return []
+    label = "unison-tiny" if checkpoint.name == TINY_CHECKPOINT.name else f"unison:{checkpoint.name}"
+    return [Job(spec.name, f"unison:{checkpoint}", label, checkpoint_overrides(checkpoint), limit)]
 
+
+def plan(suites: list[str], checkpoint: Path | None, scale: str, suites_dir: list[str] | None,
+         limit: int | None = None, unison_limit: int | None = None,
+         pool: "SystemPool | None" = None) -> tuple[list[Job], list[str]]:
+    """The (suite, system) runs, and notes on what cannot run here. ``limit``: first N items of
+    every suite; ``unison_limit``: first N items for UNISON checkpoints (their CPU cost is dominated
+    by the HiFi-GAN vocoder, about 7 s of CPU per 5 s clip). ``pool`` makes the systems (and later
+    serves the same instances to the runs)."""
+    from bench import registry
+    from bench.spec import UNISON
+
+    pool = pool or registry.SystemPool()
     jobs: list[Job] = []
     notes: list[str] = []
-    systems: dict[str, Any] = {}
-    for name in BASELINES:
-        try:
-            systems[name] = registry.create_system(name)
-        except Exception as e:  # noqa: BLE001 - a baseline that cannot be built is reported, the rest run
-            notes.append(f"{name}: unavailable: {type(e).__name__}: {e}")
-    uni_args: dict[str, str] = {}
-    if checkpoint is not None:
-        uni_args = checkpoint_overrides(checkpoint)
+    broken: set[str] = set()
     for suite in suites:
         spec = registry.load_suite(suite, suites_dir)
-        for name, system in systems.items():
-            if supported(system, spec.tasks):
-                jobs.append(Job(suite, name, name, limit=limit))
-        ckpts, why = ablation_checkpoints(spec, scale) if spec.ablation else ([], None)
-        if why:
-            notes.append(f"{suite}: ablation rows unavailable: {why}")
-        if checkpoint is not None and not ckpts:  # the ablation suite runs its own checkpoints instead
-            jobs.append(Job(suite, f"unison:{checkpoint}", "unison-tiny" if checkpoint.name == TINY_CHECKPOINT.name
-                            else f"unison:{checkpoint.name}", dict(uni_args), _min_limit(limit, unison_limit)))
-        for ck_name, path in ckpts:
-            jobs.append(Job(suite, f"unison:{path}", f"unison:{ck_name}", checkpoint_overrides(path),
-                            _min_limit(limit, unison_limit)))
+        if spec.default is None:
+            notes.append(f"{suite}: skipped: {spec.path} has no 'default' block (the systems the default runs on it)")
+            continue
+        for name in spec.default.systems:
+            if name == UNISON:
+                jobs += unison_jobs(spec, checkpoint, scale, _min_limit(limit, unison_limit), notes)
+                continue
+            try:
+                system = pool.get(name)
+            except Exception as e:  # noqa: BLE001 - a system that cannot be built is reported, the rest run
+                if name not in broken:
+                    broken.add(name)
+                    notes.append(f"{name}: unavailable: {type(e).__name__}: {e}")
+                continue
+            unsupported = [t for t in spec.tasks if not system.supports(t)]
+            if unsupported:  # a TTS voice is not charged with failing a suite's text-to-audio half
+                notes.append(f"{suite}: {name} skipped: it does not support task(s) {', '.join(unsupported)}")
+                continue
+            jobs.append(Job(suite, name, name, limit=limit))
     return jobs, notes
 
 
 # ---------------------------------------------------------------- running
 
-@contextlib.contextmanager
-def shared_instances(jobs: list[Job]):
-    """Make every job of a UNISON checkpoint use ONE system instance, so its LLM, VAE and vocoder load
-    once for all suites instead of once per suite (about 40 s each on 2 cores). The catalog gets the
-    job's exact system string (e.g. ``unison:/path/ckpt.safetensors``) as a temporary entry, which
-    bench.registry.create_system prefers over the ``name:<arg>`` split, so results keep the same
-    system name as a plain ``unison-bench run --system unison:<path>``. Removed again on exit."""
-    import bench.systems.catalog as catalog
+def run_job(job: Job, args: argparse.Namespace, testsets: Path, pool: "SystemPool") -> None:
+    """One run. Jobs of the same system share one instance from ``pool``, so a UNISON checkpoint's
+    LLM, VAE and vocoder load once for all suites (about 40 s each on 2 cores)."""
     from bench import registry
-
-    added: list[str] = []
-    try:
-        for job in jobs:
-            if not job.system.startswith("unison:") or job.system in catalog.SYSTEMS:
-                continue
-            try:
-                instance = registry.create_system(job.system, job.system_args)
-            except Exception as e:  # noqa: BLE001 - the job itself will fail with the same error
-                log.warning("%s: %s", job.system, e)
-                continue
-            catalog.SYSTEMS[job.system] = lambda _inst=instance, **_kw: _inst
-            added.append(job.system)
-        registry.SYSTEMS.clear()
-        yield
-    finally:
-        for name in added:
-            catalog.SYSTEMS.pop(name, None)
-        registry.SYSTEMS.clear()
-
-
-def run_job(job: Job, args: argparse.Namespace, testsets: Path) -> None:
-    from bench import registry
-    from bench.runner import RunOptions, run
+    from bench.run import RunOptions, run
 
     spec = registry.load_suite(job.suite, args.suites_dir)
     t0, c0 = time.perf_counter(), cpu_seconds()
     try:
-        rep = run(RunOptions(suite=spec, system=job.system, system_args=job.system_args, seed=args.seed,
-                             scale=args.scale, limit=job.limit, out=args.out, testsets_dir=testsets,
+        system = pool.get(job.system, job.system_args)
+        rep = run(RunOptions(suite=spec, system=system, system_name=job.system, system_args=job.system_args,
+                             seed=args.seed, scale=args.scale, limit=job.limit, out=args.out, testsets_dir=testsets,
                              progress=False))
         job.status, job.generated = "ok", rep.generated
         job.results = str(rep.results_path) if rep.results_path else None
@@ -211,6 +204,18 @@ def run_job(job: Job, args: argparse.Namespace, testsets: Path) -> None:
         log.debug("run failed", exc_info=True)
         job.status = f"failed: {type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}"
     job.wall_s, job.cpu_s = time.perf_counter() - t0, cpu_seconds() - c0
+
+
+def report_items(suites: list[str], suites_dir: list[str] | None, items: int) -> dict[str, int]:
+    """Items with audio per suite in the report, where a suite's ``default.report_items`` asks for more."""
+    from bench import registry
+
+    out = {}
+    for suite in suites:
+        spec = registry.load_suite(suite, suites_dir)
+        if items and spec.default is not None and spec.default.report_items > items:
+            out[suite] = spec.default.report_items
+    return out
 
 
 def _print_line(job: Job) -> None:
@@ -227,14 +232,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--unison-limit", type=int_in(1), default=8, metavar="N",
                    help="UNISON checkpoints: only the first N items of every suite (default 8; 0 = all). Their "
                         "CPU time is dominated by the HiFi-GAN vocoder (about 7 s per 5 s clip on 2 cores)")
-    p.add_argument("--suites", default=",".join(SUITES), help="comma-separated suites (default: all eight)")
+    p.add_argument("--suites", default=None,
+                   help="comma-separated suites (default: every suite with a 'default' block, in its order)")
     p.add_argument("--checkpoint", default=None,
                    help=f"UNISON checkpoint (default ${CHECKPOINT_ENV}, else {TINY_CHECKPOINT})")
     p.add_argument("--testsets", type=Path, default=None,
                    help="test-set folder (default $UNISON_BENCH_TESTSETS, else <out>/testsets)")
     p.add_argument("--items", type=int_in(0, 1000), default=1,
                    help="items per suite with audio in the report (default 1, keeping the committed report about "
-                        "1 MB; timed_clap shows at least 2: a sequential and an overlapping prompt)")
+                        "1 MB; a suite's default.report_items raises it for that suite)")
     p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--scale", default="mini", choices=["mini"], help="the embedded default is mini only")
     p.add_argument("--suites-dir", action="append", default=None, metavar="DIR")
@@ -249,21 +255,24 @@ def run(args: argparse.Namespace) -> int:
     out: Path = args.out
     testsets = args.testsets or (Path(os.environ["UNISON_BENCH_TESTSETS"]) if os.environ.get("UNISON_BENCH_TESTSETS")
                                  else out / "testsets")
-    suites = [s.strip() for s in args.suites.split(",") if s.strip()]
+    suites = ([s.strip() for s in args.suites.split(",") if s.strip()] if args.suites is not None
+              else default_suites(args.suites_dir))
     checkpoint, why_no_ckpt = find_checkpoint(args.checkpoint)
     notes = [] if checkpoint else [f"unison: unavailable: {why_no_ckpt}"]
     if args.unison_limit is not None and args.unison_limit < 0:
         raise ValueError(f"--unison-limit must be >= 0, got {args.unison_limit}")
-    jobs, more = plan(suites, checkpoint, args.scale, args.suites_dir, args.limit, args.unison_limit or None)
+    from bench.registry import SystemPool
+
+    pool = SystemPool()
+    jobs, more = plan(suites, checkpoint, args.scale, args.suites_dir, args.limit, args.unison_limit or None, pool)
     notes += more
     for n in notes:
         print(f"note: {n}", flush=True)
     print(f"{len(jobs)} runs ({len(suites)} suites, scale {args.scale}"
           + (f", first {args.limit} items" if args.limit else "") + f") -> {out}", flush=True)
-    with shared_instances(jobs):
-        for job in jobs:
-            run_job(job, args, testsets)
-            _print_line(job)
+    for job in jobs:
+        run_job(job, args, testsets, pool)
+        _print_line(job)
 
     t0, c0 = time.perf_counter(), cpu_seconds()
     from bench.testset import atomic_write_text
@@ -285,7 +294,7 @@ def run(args: argparse.Namespace) -> int:
     run_log = [{"suite": j.suite, "system": j.label, "items": "all" if j.limit is None else f"first {j.limit}",
                 "status": j.status, "wall": f"{j.wall_s:.1f} s",
                 "cpu": f"{j.cpu_s:.1f} s", "generated": j.generated} for j in jobs]
-    items = {"*": args.items, "timed_clap": max(args.items, 2) if args.items else 0}
+    items = {"*": args.items, **report_items(suites, args.suites_dir, args.items)}
     paths = build_report(out, args.report, testsets_dir=testsets, items_per_suite=items,
                          title="unison-bench embedded default (mini)" + (f", first {args.limit} items" if args.limit else ""),
                          notes=notes, run_log=run_log, only=made)

@@ -1,9 +1,11 @@
 """Leaderboards: the paper's published numbers with rows measured here beside them.
 
 ``unison-bench leaderboard runs/`` reads every results.json given (files or folders searched for
-results.json), maps each suite to its published table (the suite YAML's ``leaderboard`` field, else
-SUITE_TABLES), and writes per table ``<out>/<table>.md`` (wide) and ``<out>/<table>.csv`` (long, the
-published CSV's columns plus provenance).
+results.json), maps each suite to its published table (the suite YAML's ``leaderboard`` block:
+table, which results cell fills a column, per-sub-task rows, checkpoint row labels), and writes per
+table ``<out>/<table>.md`` (wide) and ``<out>/<table>.csv`` (long, the published CSV's columns plus
+provenance). Results of a suite without a ``leaderboard`` block (or not on this machine) are
+skipped with a warning; published tables no suite maps (other papers') are listed as published-only.
 
 Columns. The paper's columns keep the paper's headers and hold ONLY numbers measured under the
 paper's protocol: a measured cell fills a paper column only if its results key equals the
@@ -24,30 +26,13 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from bench.exit_codes import EXIT_BAD_INPUT, EXIT_OK
+from bench.spec import Checkpoints, LeaderboardMap, SuiteSpec
 
 log = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parents[1]
 PUBLISHED_DIR = REPO / "leaderboards" / "published"
 GENERATED_DIR = Path("leaderboards") / "generated"
-SUITE_TABLES = {"audiocaps_t2a": "t2a_audiocaps", "seedtts": "tts_seedtts", "gender_tts": "gender_tts",
-                "t2as": "t2as", "editing": "editing", "speech_in_scene": "speech_in_scene",
-                "timed_clap": "timed_clap", "ablations": "ablations"}  # used when a suite file is not found
-# Where a published column's measured value comes from when it is not simply the overall cell of
-# the column's protocol key: header -> (results key or None = the protocol, results subset or None).
-COLUMN_SOURCES: dict[str, dict[str, tuple[str | None, str | None]]] = {
-    "tts_seedtts": {"Pure WER": (None, "tts-en"), "Pure CER": (None, "tts-zh"),
-                    "ZS WER": (None, "zs-en"), "ZS CER": (None, "zs-zh")},
-    "gender_tts": {"WER (male)": (None, "male-en"), "WER (female)": (None, "female-en"),
-                   "CER (male)": (None, "male-zh"), "CER (female)": (None, "female-zh")},
-    "speech_in_scene": {"GT CLAP": ("clap-gt@laion-music-speech", None)},
-    "ablations": {"FD": (None, "t2a"), "CLAP": (None, "t2a"), "WER-EN": (None, "tts-en")},
-}
-# Tables whose published rows are per sub-task: published subset -> results subset (None = overall).
-ROW_SUBSETS: dict[str, dict[str, str | None]] = {
-    "editing": {"add": "add", "remove": "remove", "replace": "replace", "overall": None},
-    "speech_in_scene": {"insert": "insert", "delete": "delete", "rewrite": "rewrite"},
-}
 PUBLISHED_FIELDS = ("table", "subset", "system", "params", "metric", "value", "direction", "protocol", "note")
 CSV_FIELDS = PUBLISHED_FIELDS + ("source", "ci95_lo", "ci95_hi", "n", "n_failed", "unavailable", "suite", "scale",
                                  "seed", "date", "results")
@@ -71,8 +56,13 @@ class Column:
 class Table:
     name: str
     published: list[dict[str, str]]
+    spec: SuiteSpec  # the suite whose ``leaderboard`` block maps this table
     columns: list[Column] = field(default_factory=list)
     measured: list[dict[str, Any]] = field(default_factory=list)  # loaded results.json files
+
+    @property
+    def mapping(self) -> LeaderboardMap:
+        return self.spec.leaderboard
 
 
 def metric_name(key: str) -> str:
@@ -90,15 +80,40 @@ def read_published(path: Path) -> list[dict[str, str]]:
     return rows
 
 
-def paper_columns(table: str, rows: list[dict[str, str]]) -> list[Column]:
+def paper_columns(mapping: LeaderboardMap, rows: list[dict[str, str]]) -> list[Column]:
+    """The published columns, each filled by the cell the suite maps to it (default: the overall
+    cell of the column's protocol key)."""
     cols: dict[str, Column] = {}
-    overrides = COLUMN_SOURCES.get(table, {})
     for r in rows:
         h = r["metric"]
         if h not in cols:
-            key, subset = overrides.get(h, (None, None))
+            src = mapping.columns.get(h)
+            key, subset = (src.metric, src.subset) if src else (None, None)
             cols[h] = Column(h, key or r["protocol"], subset, True, r["protocol"])
     return list(cols.values())
+
+
+def check_mapping(spec: SuiteSpec, published_dir: Path) -> list[dict[str, str]]:
+    """The published rows of the table ``spec`` maps, after checking that the table, the columns
+    and the row subsets it names exist there. LeaderboardError names the suite file and field."""
+    mapping = spec.leaderboard
+    pub = published_dir / f"{mapping.table}.csv"
+    if not pub.is_file():
+        known = sorted(p.stem for p in published_dir.glob("*.csv"))
+        raise LeaderboardError(f"{spec.path}: field 'leaderboard.table': no published table {mapping.table!r} "
+                               f"({pub} does not exist); published tables: {', '.join(known) or '(none)'}")
+    rows = read_published(pub)
+    headers = list(dict.fromkeys(r["metric"] for r in rows))
+    for h in mapping.columns:
+        if h not in headers:
+            raise LeaderboardError(f"{spec.path}: field 'leaderboard.columns.{h}': table {mapping.table!r} has no "
+                                   f"column {h!r}; its columns are {headers}")
+    subsets = sorted({r["subset"] for r in rows})
+    for s in mapping.rows:
+        if s not in subsets:
+            raise LeaderboardError(f"{spec.path}: field 'leaderboard.rows.{s}': table {mapping.table!r} has no "
+                                   f"rows of subset {s!r}; its subsets are {subsets}")
+    return rows
 
 
 def measured_cells(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -162,51 +177,56 @@ def cell_text(cell: dict[str, Any] | None, why: str | None, paper: bool = True) 
     return f"{fmt(cell['value'])}{ci_txt} n={cell.get('n', '')}"
 
 
-def row_subsets(table: str) -> list[tuple[str, str | None]]:
-    return list(ROW_SUBSETS.get(table, {"": None}).items())
+def row_subsets(table: Table) -> list[tuple[str, str | None]]:
+    """(published row subset, results subset) of each measured row; one overall row by default."""
+    return list(table.mapping.rows.items()) or [("", None)]
 
 
-def measured_label(res: dict[str, Any]) -> dict[str, str]:
+def measured_label(res: dict[str, Any], spec: SuiteSpec | None = None) -> dict[str, str]:
+    """How a measured run's rows are labelled; ``spec``: its suite (default: found by name). A run
+    of one of the suite's own checkpoints is labelled by the suite's ``leaderboard.checkpoint_rows``."""
     suite = res["suite"]
     label = {"system": str(res["system"]["name"]), "scale": str(suite.get("scale", "")), "seed": str(res.get("seed", "")),
              "date": str(res.get("created", ""))[:10], "suite": str(suite.get("name", "")),
-             "params": checkpoint_params(res), "arch": ""}
-    entry = ablation_entry(res)
-    if entry:  # the paper's ablation rows are "conditioning" x "arch": label measured checkpoints the same way
-        label["system"] = f"{entry.get('conditioning', entry.get('name'))} [{entry.get('name')}]"
-        label["arch"] = str(entry.get("arch", ""))
+             "params": checkpoint_params(res), "subset": ""}
+    spec = spec or suite_spec(str(suite.get("name", "")))
+    entry = checkpoint_entry(res, spec.checkpoints) if spec is not None and spec.checkpoints else None
+    if entry and spec.leaderboard:
+        for key, template in spec.leaderboard.checkpoint_rows.items():
+            label[key] = template.format(**entry)
     return label
 
 
 def checkpoint_params(res: dict[str, Any]) -> str:
     """Trainable parameters of a UNISON checkpoint system, counted from the model config recorded in
-    its signature (built on the meta device: no weights are read). "" for other systems."""
+    its signature (no network is built, no weights are read). "" for other systems."""
     cfg = (res["system"].get("signature") or {}).get("config")
     if not isinstance(cfg, dict) or "model" not in cfg:
         return ""
-    import torch
-
     from unison.config import from_dict
-    from unison.model.dit import build_dit, count_parameters
+    from unison.model.size import count_from_config
 
-    with torch.device("meta"):
-        n = count_parameters(build_dit(from_dict(cfg, cross_checks=False).model))
-    return f"{n / 1e6:.2f}M"
+    return f"{count_from_config(from_dict(cfg, cross_checks=False).model) / 1e6:.2f}M"
 
 
-def ablation_entry(res: dict[str, Any]) -> dict[str, Any] | None:
-    """The suite's ``ablation.checkpoints[scale]`` entry whose file is this run's checkpoint."""
+def checkpoint_entry(res: dict[str, Any], checkpoints: Checkpoints) -> dict[str, Any] | None:
+    """The suite's checkpoint entry (at the run's scale) whose file is this run's checkpoint."""
     ckpt = (res["system"].get("signature") or {}).get("checkpoint")
     if not ckpt:
         return None
-    try:
-        from bench.registry import load_suite
+    entries = checkpoints.entries(str(res["suite"].get("scale")))
+    return next((e for e in entries if checkpoints.file(e) == Path(ckpt).name), None)
 
-        spec = load_suite(res["suite"]["name"])
-    except Exception:  # noqa: BLE001 - a results file from a suite not on this machine: no label
+
+def suite_spec(name: str, suites_dir: list[str] | None = None) -> SuiteSpec | None:
+    """The suite's spec, or None for a suite this machine does not have (or cannot read)."""
+    from bench import registry
+    from bench.spec import SpecError
+
+    try:
+        return registry.load_suite(name, suites_dir)
+    except (registry.RegistryError, SpecError):
         return None
-    entries = ((getattr(spec, "ablation", None) or {}).get("checkpoints") or {}).get(res["suite"].get("scale"), [])
-    return next((e for e in entries if e.get("file") == Path(ckpt).name), None)
 
 
 # ---------------------------------------------------------------- output
@@ -226,10 +246,10 @@ def to_markdown(table: Table) -> str:
         cells = ["published", system, params, subset, "paper", "", ""] + [vals.get(c.header, "") for c in cols]
         lines.append("| " + " | ".join(_md(x) for x in cells) + " |")
     for res in table.measured:
-        lab = measured_label(res)
-        for pub_subset, rs in row_subsets(table.name):
-            cells = ["measured here", lab["system"], lab["params"], lab["arch"] or pub_subset, lab["scale"], lab["seed"],
-                     lab["date"]]
+        lab = measured_label(res, table.spec)
+        for pub_subset, rs in row_subsets(table):
+            cells = ["measured here", lab["system"], lab["params"], lab["subset"] or pub_subset, lab["scale"],
+                     lab["seed"], lab["date"]]
             cells += [cell_text(*cell_for(res, c, rs), paper=c.paper) for c in cols]
             lines.append("| " + " | ".join(_md(x) for x in cells) + " |")
     return "\n".join(lines) + "\n"
@@ -246,8 +266,8 @@ def to_csv(table: Table) -> str:
     for r in table.published:
         w.writerow({**{k: r.get(k, "") for k in PUBLISHED_FIELDS}, "source": "published"})
     for res in table.measured:
-        lab = measured_label(res)
-        for pub_subset, rs in row_subsets(table.name):
+        lab = measured_label(res, table.spec)
+        for pub_subset, rs in row_subsets(table):
             for c in table.columns:
                 cell, why = cell_for(res, c, rs)
                 if cell is None and why and why.startswith("not measured") and not c.paper:
@@ -255,7 +275,7 @@ def to_csv(table: Table) -> str:
                 ci = (cell or {}).get("ci95") or [None, None]
                 unavailable = (cell or {}).get("unavailable") or (why if cell is None else None)
                 hib = (cell or {}).get("higher_is_better")
-                w.writerow({"table": table.name, "subset": lab["arch"] or pub_subset, "system": lab["system"],
+                w.writerow({"table": table.name, "subset": lab["subset"] or pub_subset, "system": lab["system"],
                             "params": lab["params"],
                             "metric": c.header, "value": fmt((cell or {}).get("value")),
                             "direction": "" if hib is None else ("higher" if hib else "lower"),
@@ -283,40 +303,47 @@ def results_files(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def table_of_suite(suite: str, suites_dir: list[str] | None = None) -> str | None:
-    from bench import registry
-
-    try:
-        spec = registry.load_suite(suite, suites_dir)
-    except Exception:  # noqa: BLE001 - results from a suite this checkout does not ship: fall back
-        spec = None
-    if spec is not None and spec.leaderboard:
-        return Path(spec.leaderboard).stem
-    return SUITE_TABLES.get(suite)
-
-
 def build_tables(results: Iterable[str | Path], published_dir: Path = PUBLISHED_DIR,
                  suites_dir: list[str] | None = None) -> dict[str, Table]:
     from bench.results import load_results
 
     tables: dict[str, Table] = {}
+    specs: dict[str, SuiteSpec | None] = {}
     for path in results_files(results):
         res = load_results(path)  # ResultsError names the file, metric and value
         res["_path"] = str(path)
         suite = res["suite"]["name"]
-        name = table_of_suite(suite, suites_dir)
-        if name is None:
-            log.warning("%s: suite %r has no leaderboard table; skipped", path, suite)
+        if suite not in specs:
+            specs[suite] = suite_spec(suite, suites_dir)
+        spec = specs[suite]
+        if spec is None or spec.leaderboard is None:
+            why = "is not on this machine" if spec is None else f"has no leaderboard block ({spec.path})"
+            log.warning("%s: suite %r %s; skipped", path, suite, why)
             continue
+        name = spec.leaderboard.table
         if name not in tables:
-            pub = published_dir / f"{name}.csv"
-            rows = read_published(pub) if pub.is_file() else []
-            tables[name] = Table(name, rows, paper_columns(name, rows))
+            rows = check_mapping(spec, published_dir)
+            tables[name] = Table(name, rows, spec, paper_columns(spec.leaderboard, rows))
+        elif tables[name].spec.leaderboard != spec.leaderboard:
+            raise LeaderboardError(f"{spec.path}: field 'leaderboard': maps table {name!r} differently from "
+                                   f"{tables[name].spec.path}; one table takes one mapping")
         tables[name].measured.append(res)
     for t in tables.values():
         t.measured.sort(key=lambda r: (r["system"]["name"], r.get("seed", 0), r["suite"].get("scale", "")))
         t.columns = [c for c in t.columns if c.paper] + extra_columns(t)
     return tables
+
+
+def published_only(published_dir: Path = PUBLISHED_DIR, suites_dir: list[str] | None = None) -> list[str]:
+    """Published tables no suite maps (e.g. other papers'): shown as published numbers only."""
+    from bench import registry
+
+    mapped = set()
+    for name in registry.suite_files(suites_dir):
+        spec = suite_spec(name, suites_dir)
+        if spec is not None and spec.leaderboard is not None:
+            mapped.add(spec.leaderboard.table)
+    return sorted(p.stem for p in published_dir.glob("*.csv") if p.stem not in mapped)
 
 
 def write_leaderboards(results: Iterable[str | Path], out: Path = GENERATED_DIR, published_dir: Path = PUBLISHED_DIR,
@@ -349,4 +376,7 @@ def run(args) -> int:
         return EXIT_BAD_INPUT
     for p in written:
         print(p)
+    others = published_only(args.published, args.suites_dir)
+    if others:
+        print(f"published only (no suite maps them): {', '.join(others)}")
     return EXIT_OK

@@ -109,7 +109,7 @@ def available_extractors(names: list[str] | None) -> tuple[list[str], dict[str, 
 def run_perf(args: argparse.Namespace) -> int:
     from bench import registry
     from bench.metrics import catalog as metric_catalog
-    from bench.runner import RunOptions, run
+    from bench.run import RunOptions, run
     from bench.spec import load_spec
 
     added: list[str] = []
@@ -138,14 +138,17 @@ def run_perf(args: argparse.Namespace) -> int:
                 spec_path.parent.mkdir(parents=True, exist_ok=True)
                 spec_path.write_text(PERF_SUITE.format(n=args.n, metrics=", ".join(metrics)))
                 suite = load_spec(spec_path)
-            opts = RunOptions(suite=suite, system=args.system, out=work / "runs", testsets_dir=work / "testsets",
-                              cache_dir=work / "cache", metrics=metrics, progress=False)
-            t0 = time.perf_counter()
-            cold = run(opts)
-            t_cold = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            warm = run(opts)
-            t_warm = time.perf_counter() - t0
+
+            def timed_run() -> tuple[Any, float]:
+                """A run as a fresh `unison-bench run` does it: the system made anew, then the run."""
+                t0 = time.perf_counter()
+                report = run(RunOptions(suite=suite, system=registry.create_system(args.system),
+                                        system_name=args.system, out=work / "runs", testsets_dir=work / "testsets",
+                                        cache_dir=work / "cache", metrics=metrics, progress=False))
+                return report, time.perf_counter() - t0
+
+            cold, t_cold = timed_run()
+            warm, t_warm = timed_run()
     finally:
         for key in added:
             metric_catalog.METRICS.pop(key, None)

@@ -115,6 +115,21 @@ def create_system(spec: str, args: Mapping[str, str] | None = None) -> Any:
         raise RegistryError(f"system {name!r} does not accept the arguments {', '.join(given)} ({e})") from e
 
 
+class SystemPool:
+    """One system instance per (system, arguments), for runs made in turn: the runner configures it
+    anew for each run, and whatever it loads lazily (a checkpoint's LLM, VAE and vocoder) loads
+    once for all of them instead of once per run."""
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}
+
+    def get(self, spec: str, args: Mapping[str, str] | None = None) -> Any:
+        key = (spec, tuple(sorted((args or {}).items())))
+        if key not in self._made:
+            self._made[key] = create_system(spec, args)
+        return self._made[key]
+
+
 def parse_system_args(pairs: list[str] | None) -> dict[str, str]:
     """``["ckpt=/a.safetensors", "steps=10"]`` -> dict; values stay strings (systems convert)."""
     out: dict[str, str] = {}
@@ -167,3 +182,20 @@ def load_suite(name_or_path: str | Path, extra: list[str | Path] | None = None):
     from bench.spec import load_spec
 
     return load_spec(find_suite(name_or_path, extra))
+
+
+def spec_order(spec) -> tuple[int, int, str]:
+    """Sort key of suites (reports, the embedded default): by the YAML's ``order``, then the
+    suites without one, each by name."""
+    return (0, spec.order, spec.name) if spec.order is not None else (1, 0, spec.name)
+
+
+def suite_order(name: str, extra: list[str | Path] | None = None) -> tuple[int, int, str]:
+    """``spec_order`` of a suite given by name; one this machine does not have (or cannot read)
+    sorts after all the others."""
+    from bench.spec import SpecError
+
+    try:
+        return spec_order(load_suite(name, extra))
+    except (RegistryError, SpecError):
+        return (2, 0, name)

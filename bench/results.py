@@ -1,5 +1,5 @@
-"""The results schema (one results.json per suite x system x seed, plus samples.jsonl beside it),
-and its one validated reader.
+"""The results schema (one results.json per suite x system x seed, plus samples.jsonl beside it):
+how a run's document is built and written, and its one validated reader.
 
 results.json::
 
@@ -140,6 +140,79 @@ def describe_from_key(key: str) -> dict[str, Any]:
     """A cell description for a metric that could not even be constructed."""
     name, _, variant = key.partition("@")
     return {"name": name, "variant": variant, "version": "?", "higher_is_better": False, "paper_protocol": False}
+
+
+# ---------------------------------------------------------------- writing
+
+def signature_checksums(signature: dict[str, Any], label: str) -> dict[str, str]:
+    """Every signature entry whose key mentions sha256 (signatures pin the weights they use), as
+    ``<label>.<path>`` -> checksum."""
+    out: dict[str, str] = {}
+
+    def scan(d: Any, path: str) -> None:
+        if isinstance(d, dict):
+            for k, v in d.items():
+                if isinstance(v, str) and "sha256" in str(k).lower() and v:
+                    out.setdefault(f"{path}.{k}", v)
+                else:
+                    scan(v, f"{path}.{k}")
+
+    scan(signature, label)
+    return out
+
+
+def results_document(*, spec: Any, scale: str, testset: Any, n_items: int, limit: int | None, system: Any,
+                     system_name: str, system_args: dict[str, str], seed: int, extractors: dict[str, dict[str, Any]],
+                     metrics: dict[str, dict[str, Any]], subsets: dict[str, dict[str, dict[str, Any]]]
+                     ) -> dict[str, Any]:
+    """The results.json of one run. ``spec``: the suite (bench.spec.SuiteSpec); ``testset``: what
+    it was built into; ``system``: the bench System as run, named ``system_name`` (how it was asked
+    for, e.g. ``unison:/ckpts/a.safetensors``); ``extractors``: name -> {signature, signature_hash,
+    sample_rate} of each extractor used (bench.run.extract.FeatureStage.used)."""
+    from dataclasses import asdict
+
+    from unison import determinism
+
+    weights = {str(k): str(v) for k, v in (system.weights() or {}).items()}
+    for k, v in signature_checksums(system.signature(), f"system:{system_name}").items():
+        weights.setdefault(k, v)
+    for name, ext in extractors.items():
+        weights.update(signature_checksums(ext["signature"], f"extractor:{name}"))
+    return {
+        "schema": SCHEMA_VERSION,
+        "harness": harness_info(),
+        "suite": {"name": spec.name, "version": spec.version, "scale": scale, "testset_hash": testset.hash,
+                  "n_items": n_items, "n_items_total": len(testset.items), "limit": limit,
+                  "generation": asdict(spec.generation)},
+        "system": {"name": system_name, "signature": system.signature(),
+                   **({"args": dict(system_args)} if system_args else {})},
+        "seed": seed,
+        "created": now_iso(),
+        "packages": package_versions(),
+        "determinism": determinism.settings(),
+        "weights": dict(sorted(weights.items())),
+        "extractors": dict(sorted(extractors.items())),
+        "metrics": metrics,
+        "subsets": {s: c for s, c in subsets.items() if c},
+    }
+
+
+def sample_row(item_id: str, subset: str | None, status: str, error: str | None,
+               scores: dict[str, float | None]) -> str:
+    """One samples.jsonl line."""
+    return json.dumps({"id": item_id, "subset": subset, "status": status, "error": error, "scores": scores},
+                      sort_keys=True, ensure_ascii=False)
+
+
+def write_run(run_dir: Path, document: dict[str, Any], rows: list[str]) -> Path:
+    """samples.jsonl, then results.json (its presence means the run is complete); returns the latter."""
+    from unison.core.files import atomic_write_text
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(run_dir / "samples.jsonl", "\n".join(rows) + "\n")
+    path = run_dir / "results.json"
+    atomic_write_text(path, json.dumps(document, indent=1, sort_keys=False, ensure_ascii=False) + "\n")
+    return path
 
 
 # ---------------------------------------------------------------- reading (validated)

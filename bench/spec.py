@@ -1,7 +1,10 @@
 """The suite schema: one YAML file per suite, validated at load with errors naming file and field.
 
-Example (every field but ``description``, ``subsets``, ``leaderboard``, ``seed`` and
-``validation`` is required)::
+A suite carries everything generic modules need to know about it: what to build and score, its
+place in the report, what the embedded default runs on it, which published table and columns its
+numbers fill, and whether it compares checkpoints. Example (every field but ``description``,
+``subsets``, ``seed``, ``validation``, ``order``, ``default``, ``checkpoints`` and ``leaderboard``
+is required)::
 
     name: toy_tones            # must equal the file stem
     version: "1"               # bump whenever the test set or the metric list changes a number
@@ -13,13 +16,24 @@ Example (every field but ``description``, ``subsets``, ``leaderboard``, ``seed``
       mini: {n: 8}
       paper: {n: 1000}
     generation: {seconds: 2.0, steps: 25, cfg: 4.5}
-    metrics: [lsd@ssr, fd@yamnet]
+    metrics: [lsd@ssr-eval, fd@yamnet-16k]
     subsets: [low, high]       # the item.subset values that get their own result rows
-    leaderboard: leaderboards/toy.csv
     validation: {duration_tolerance: 0.1, sample_rate: null}   # seconds; Hz (null = any)
-    ablation:                  # optional: a suite run over several checkpoints (suites/ablations.yaml)
-      checkpoints: {mini: [{name: tiny-O, ...}], paper: [...]}   # per scale; each needs a unique name
-      table: {columns: [{header: FD, metric: fd@yamnet-16k, subset: t2a}, {header: Arch, from: checkpoint.arch}]}
+    order: 9                   # place among the suites in reports and the embedded default
+    default:                   # run by `unison-bench default` (suites without this block are not)
+      systems: [oracle, unison]   # catalog names; `unison` = the default run's UNISON checkpoint
+      report_items: 2          # at least this many items with audio in its report
+    leaderboard:               # the published table its numbers fill (leaderboards/published/<table>.csv)
+      table: toy
+      columns: {"WER (low)": {subset: low}, "GT CLAP": {metric: clap-gt@laion-music-speech}}
+      rows: {low: low, high: high, overall: null}   # published row subset -> results subset
+    checkpoints:               # the suite compares checkpoints: the default runs each of them
+      folder: {env: TOY_CKPTS, default: checkpoints/tiny}
+      scales: {mini: [{name: a, file: a.safetensors}, {name: b, file: b.safetensors}]}
+
+A leaderboard column not listed under ``columns`` is filled by the overall cell of the metric its
+published rows name (their ``protocol``); ``checkpoint_rows`` (``{system: "{conditioning}
+[{name}]", subset: "{arch}"}``) labels a measured checkpoint's rows with fields of its entry.
 """
 from __future__ import annotations
 
@@ -62,6 +76,53 @@ class ValidationSettings:
 
 
 @dataclass(frozen=True)
+class DefaultRun:
+    """The suite's part in ``unison-bench default``."""
+
+    systems: tuple[str, ...]  # catalog names; "unison" = the default run's checkpoint (or the suite's own)
+    report_items: int = 0  # at least this many items with audio in the report
+
+
+UNISON = "unison"  # in default.systems: the UNISON checkpoint(s) of the default run
+
+
+@dataclass(frozen=True)
+class Checkpoints:
+    """A suite that compares checkpoints (one row each): their entries per scale and their folder."""
+
+    scales: dict[str, tuple[dict[str, Any], ...]]  # scale -> entries, each {name, file?, ...descriptive fields}
+    folder: str  # relative to the repository root, or absolute
+    folder_env: str | None = None  # an environment variable that overrides ``folder``
+
+    def entries(self, scale: str) -> tuple[dict[str, Any], ...]:
+        return self.scales.get(scale, ())
+
+    @staticmethod
+    def file(entry: dict[str, Any]) -> str:
+        return str(entry.get("file", f"{entry['name']}.safetensors"))
+
+
+@dataclass(frozen=True)
+class ColumnSource:
+    """Where a published column's measured value comes from."""
+
+    metric: str | None = None  # results key (name@variant); None = the column's published protocol
+    subset: str | None = None  # results subset; None = all items
+
+
+@dataclass(frozen=True)
+class LeaderboardMap:
+    """The published table a suite's numbers fill."""
+
+    table: str  # leaderboards/published/<table>.csv
+    columns: dict[str, ColumnSource] = field(default_factory=dict)  # published header -> source, when not default
+    rows: dict[str, str | None] = field(default_factory=dict)  # published row subset -> results subset (None =
+    # all items); empty: one row per measured run
+    checkpoint_rows: dict[str, str] = field(default_factory=dict)  # {system, subset}: templates over the
+    # run's checkpoint entry, for suites that compare checkpoints
+
+
+@dataclass(frozen=True)
 class SuiteSpec:
     name: str
     version: str
@@ -73,10 +134,16 @@ class SuiteSpec:
     description: str = ""
     seed: int = 0
     subsets: tuple[str, ...] = ()
-    leaderboard: str | None = None
     validation: ValidationSettings = field(default_factory=ValidationSettings)
-    ablation: dict[str, Any] | None = None  # checkpoints per scale + table layout (see parse_ablation)
+    order: int | None = None  # place in reports and the default run; None = after the ordered ones
+    default: DefaultRun | None = None
+    leaderboard: LeaderboardMap | None = None
+    checkpoints: Checkpoints | None = None
     path: Path | None = None
+
+    @property
+    def compares_checkpoints(self) -> bool:
+        return self.checkpoints is not None
 
     def params(self, scale: str) -> dict[str, Any]:
         if scale not in self.scales:
@@ -119,7 +186,7 @@ def parse_spec(raw: Any, path: Path | str = "<suite>") -> SuiteSpec:
     if not isinstance(raw, dict):
         raise SpecError(f"{path}: a suite file must be a YAML mapping, got {type(raw).__name__}")
     known = {"name", "version", "task", "tasks", "description", "builder", "seed", "scales",
-             "generation", "metrics", "subsets", "leaderboard", "validation", "ablation"}
+             "generation", "metrics", "subsets", "validation", "order", "default", "leaderboard", "checkpoints"}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise _err(path, unknown[0], f"unknown field; allowed fields are {sorted(known)}")
@@ -184,10 +251,6 @@ def parse_spec(raw: Any, path: Path | str = "<suite>") -> SuiteSpec:
     if not isinstance(subsets, list) or not all(isinstance(s, str) and s for s in subsets):
         raise _err(path, "subsets", f"must be a list of names, got {subsets!r}")
 
-    leaderboard = raw.get("leaderboard")
-    if leaderboard is not None and not isinstance(leaderboard, str):
-        raise _err(path, "leaderboard", f"must be a path such as leaderboards/t2a.csv, got {leaderboard!r}")
-
     seed = raw.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise _err(path, "seed", f"must be an integer, got {seed!r}")
@@ -206,41 +269,112 @@ def parse_spec(raw: Any, path: Path | str = "<suite>") -> SuiteSpec:
     if not isinstance(description, str):
         raise _err(path, "description", "must be text")
 
-    ablation = parse_ablation(path, raw["ablation"], metrics) if raw.get("ablation") is not None else None
+    order = raw.get("order")
+    if order is not None and (isinstance(order, bool) or not isinstance(order, int)):
+        raise _err(path, "order", f"must be an integer (the suite's place in reports), got {order!r}")
+    checkpoints = parse_checkpoints(path, raw["checkpoints"]) if raw.get("checkpoints") is not None else None
+    default = parse_default(path, raw["default"]) if raw.get("default") is not None else None
+    leaderboard = (parse_leaderboard(path, raw["leaderboard"], metrics, subsets, checkpoints)
+                   if raw.get("leaderboard") is not None else None)
 
     return SuiteSpec(name=name, version=str(version), tasks=tuple(tasks), builder=builder, scales=scales,
                      generation=generation, metrics=tuple(metrics), description=description.strip(),
-                     seed=seed, subsets=tuple(subsets), leaderboard=leaderboard, validation=validation,
-                     ablation=ablation, path=Path(path) if isinstance(path, Path) else None)
+                     seed=seed, subsets=tuple(subsets), validation=validation, order=order, default=default,
+                     leaderboard=leaderboard, checkpoints=checkpoints,
+                     path=Path(path) if isinstance(path, Path) else None)
 
 
-def parse_ablation(path, raw: Any, metrics: list[str]) -> dict[str, Any]:
-    """``checkpoints``: scale -> list of {name, ...descriptive fields}; ``table.columns``: each
-    {header, metric[, subset]} (a metric of this suite) or {header, from} (a checkpoint/system field)."""
-    if not isinstance(raw, dict) or set(raw) - {"checkpoints", "table"} or "checkpoints" not in raw:
-        raise _err(path, "ablation", "must be a mapping with 'checkpoints' (per scale) and 'table'")
-    ckpts = raw["checkpoints"]
-    if not isinstance(ckpts, dict) or not ckpts:
-        raise _err(path, "ablation.checkpoints", "must map scale names to lists of checkpoints")
-    for s, rows in ckpts.items():
+def _mapping(path, name: str, raw: Any, allowed: set[str], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise _err(path, name, f"must be a mapping with keys {sorted(allowed)}, got {raw!r}")
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise _err(path, f"{name}.{unknown[0]}", f"unknown field; allowed fields are {sorted(allowed)}")
+    for req in required:
+        if req not in raw:
+            raise _err(path, f"{name}.{req}", "missing (required)")
+    return raw
+
+
+def parse_default(path, raw: Any) -> DefaultRun:
+    raw = _mapping(path, "default", raw, {"systems", "report_items"}, ("systems",))
+    systems = raw["systems"]
+    if not isinstance(systems, list) or not systems or not all(isinstance(x, str) and x for x in systems):
+        raise _err(path, "default.systems", f"must list catalog system names (or {UNISON!r}), got {systems!r}")
+    if len(set(systems)) != len(systems):
+        raise _err(path, "default.systems", f"lists a system twice: {systems}")
+    items = raw.get("report_items", 0)
+    if isinstance(items, bool) or not isinstance(items, int) or items < 0:
+        raise _err(path, "default.report_items", f"must be an integer >= 0, got {items!r}")
+    return DefaultRun(systems=tuple(systems), report_items=items)
+
+
+def parse_checkpoints(path, raw: Any) -> Checkpoints:
+    """``scales``: scale -> at least two entries, each {name, file?, ...}; ``folder``: {default, env?}."""
+    raw = _mapping(path, "checkpoints", raw, {"scales", "folder"}, ("scales", "folder"))
+    scales = raw["scales"]
+    if not isinstance(scales, dict) or not scales:
+        raise _err(path, "checkpoints.scales", "must map scale names to lists of checkpoints")
+    for s, rows in scales.items():
         if s not in SCALES:
-            raise _err(path, f"ablation.checkpoints.{s}", f"unknown scale; allowed: {list(SCALES)}")
+            raise _err(path, f"checkpoints.scales.{s}", f"unknown scale; allowed: {list(SCALES)}")
         if not isinstance(rows, list) or len(rows) < 2 or not all(isinstance(r, dict) and r.get("name") for r in rows):
-            raise _err(path, f"ablation.checkpoints.{s}", "must list at least two mappings, each with a 'name'")
+            raise _err(path, f"checkpoints.scales.{s}", "must list at least two mappings, each with a 'name'")
         names = [r["name"] for r in rows]
         if len(set(names)) != len(names):
-            raise _err(path, f"ablation.checkpoints.{s}", f"checkpoint names must be unique, got {names}")
-    cols = (raw.get("table") or {}).get("columns") if isinstance(raw.get("table"), dict) else None
-    if not isinstance(cols, list) or not cols:
-        raise _err(path, "ablation.table", "must have a non-empty 'columns' list")
-    for i, c in enumerate(cols):
-        where = f"ablation.table.columns[{i}]"
-        if not isinstance(c, dict) or not c.get("header") or ("metric" in c) == ("from" in c):
-            raise _err(path, where, "needs a 'header' and exactly one of 'metric' or 'from'")
-        for key in ("metric", "paper_metric"):
-            if key in c and c[key] not in metrics:
-                raise _err(path, f"{where}.{key}", f"{c[key]!r} is not in this suite's metrics list")
-    return raw
+            raise _err(path, f"checkpoints.scales.{s}", f"checkpoint names must be unique, got {names}")
+    folder = _mapping(path, "checkpoints.folder", raw["folder"], {"default", "env"}, ("default",))
+    for key in ("default", "env"):
+        if key in folder and not (isinstance(folder[key], str) and folder[key]):
+            raise _err(path, f"checkpoints.folder.{key}", f"must be a non-empty string, got {folder[key]!r}")
+    return Checkpoints(scales={s: tuple(rows) for s, rows in scales.items()}, folder=folder["default"],
+                       folder_env=folder.get("env"))
+
+
+def parse_leaderboard(path, raw: Any, metrics: list[str], subsets: list[str],
+                      checkpoints: Checkpoints | None) -> LeaderboardMap:
+    """Metrics and subsets named here must be the suite's own; whether the table and its columns
+    exist is checked against the published tables by bench.leaderboard."""
+    raw = _mapping(path, "leaderboard", raw, {"table", "columns", "rows", "checkpoint_rows"}, ("table",))
+    table = raw["table"]
+    if not isinstance(table, str) or not _NAME_RE.match(table):
+        raise _err(path, "leaderboard.table", f"must be a published table's name (leaderboards/published/<table>.csv), "
+                                              f"got {table!r}")
+
+    def subset_of(where: str, value: Any) -> str | None:
+        if value is not None and value not in subsets:
+            raise _err(path, where, f"{value!r} is not one of this suite's subsets {subsets}")
+        return value
+
+    columns: dict[str, ColumnSource] = {}
+    given = raw.get("columns") or {}
+    if not isinstance(given, dict):
+        raise _err(path, "leaderboard.columns", f"must map published column headers to {{metric, subset}}, got {given!r}")
+    for header, src in given.items():
+        where = f"leaderboard.columns.{header}"
+        src = _mapping(path, where, src, {"metric", "subset"})
+        if "metric" in src and src["metric"] not in metrics:
+            raise _err(path, f"{where}.metric", f"{src['metric']!r} is not in this suite's metrics list")
+        columns[str(header)] = ColumnSource(metric=src.get("metric"), subset=subset_of(f"{where}.subset",
+                                                                                       src.get("subset")))
+    rows = raw.get("rows") or {}
+    if not isinstance(rows, dict):
+        raise _err(path, "leaderboard.rows", f"must map published row subsets to results subsets, got {rows!r}")
+    rows = {str(k): subset_of(f"leaderboard.rows.{k}", v) for k, v in rows.items()}
+    labels = raw.get("checkpoint_rows") or {}
+    if labels:
+        labels = _mapping(path, "leaderboard.checkpoint_rows", labels, {"system", "subset"})
+        if checkpoints is None:
+            raise _err(path, "leaderboard.checkpoint_rows", "needs a 'checkpoints' block (the entries it labels)")
+        for entry in (e for entries in checkpoints.scales.values() for e in entries):
+            for key, template in labels.items():
+                try:
+                    str(template).format(**entry)
+                except (KeyError, IndexError, ValueError) as e:
+                    raise _err(path, f"leaderboard.checkpoint_rows.{key}",
+                               f"{template!r} does not fit checkpoint {entry['name']!r} ({type(e).__name__}: {e})"
+                               ) from None
+    return LeaderboardMap(table=table, columns=columns, rows=rows, checkpoint_rows=dict(labels))
 
 
 def load_spec(path: str | Path) -> SuiteSpec:

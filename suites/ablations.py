@@ -1,5 +1,5 @@
 """ablations: the paper's ablation table (conditioning, arch, params, FD, CLAP, WER-EN) as ONE test
-set composed from other suites, run once per checkpoint listed in the YAML's ``ablation`` field.
+set composed from other suites, run once per checkpoint listed in the YAML's ``checkpoints`` field.
 
 params: ``scale`` (which scale of the named suites to build) and ``parts``: a list of
 {suite, version, subset, n, filter}. Each part runs that suite's own builder with its own name and seed (so

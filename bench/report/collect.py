@@ -15,15 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.item import Item
+from bench.registry import suite_order
 from bench.results import load_results, load_samples
 from bench.testset import INFO, TestSet, default_testsets_dir
 
 log = logging.getLogger(__name__)
-
-# the paper's order of the suites; other suites follow by name
-SUITE_ORDER = ("audiocaps_t2a", "seedtts", "gender_tts", "t2as", "editing", "speech_in_scene", "timed_clap",
-               "ablations")
-
 
 @dataclass
 class Run:
@@ -127,7 +123,8 @@ def _system_order(run: Run) -> tuple[int, str, int]:
 
 
 def group_by_suite(runs: list[Run], testsets_dir: str | Path | None = None) -> list[SuiteRuns]:
-    """Runs grouped per (suite, version, scale, test-set hash); test sets located by hash."""
+    """Runs grouped per (suite, version, scale, test-set hash), in the suites' order; test sets located
+    by hash."""
     base = Path(testsets_dir) if testsets_dir is not None else default_testsets_dir()
     groups: dict[tuple[str, str, str, str], SuiteRuns] = {}
     for r in runs:
@@ -136,11 +133,9 @@ def group_by_suite(runs: list[Run], testsets_dir: str | Path | None = None) -> l
         if key not in groups:
             groups[key] = SuiteRuns(name=key[0], version=key[1], scale=key[2], testset_hash=key[3])
         groups[key].runs.append(r)
-    def order(key: tuple[str, str, str, str]) -> tuple[int, tuple[str, str, str, str]]:
-        return (SUITE_ORDER.index(key[0]) if key[0] in SUITE_ORDER else len(SUITE_ORDER), key)
-
+    rank = {name: suite_order(name) for name, *_ in groups}  # each suite YAML's `order`, then by name
     out = []
-    for key in sorted(groups, key=order):
+    for key in sorted(groups, key=lambda k: (rank[k[0]], k)):
         g = groups[key]
         g.runs.sort(key=_system_order)
         g.testset = find_testset(g.name, g.testset_hash, base)

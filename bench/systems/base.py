@@ -1,4 +1,11 @@
-"""The small interface between the runner and anything that generates audio."""
+"""The small interface between the runner and anything that generates audio.
+
+Everything the runner asks of a system is declared here with its default, so a new system
+overrides only what it has: ``signature`` and ``generate`` always; ``tasks`` or ``supports`` to
+refuse tasks; ``available`` when it needs something this machine may lack; ``weights`` for the
+checksums of weights its signature does not already carry; ``configure`` to see the run's
+generation settings, seed and suite; ``batch_size`` for how many items one ``generate`` call takes.
+"""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -27,10 +34,25 @@ class System(ABC):
 
     name: str = "system"
     tasks: tuple[str, ...] = ()  # tasks it can do; empty = all
-    batch_size: int = 1  # items handed to one ``generate`` call
+    batch_size: int = 1  # items handed to one ``generate`` call (outputs must not depend on it)
+
+    def available(self) -> str | None:
+        """None if it can run here, else why not (missing package or weights). The runner then
+        generates nothing and marks every cell "unavailable: <reason>"."""
+        return None
 
     def supports(self, task: str) -> bool:
         return not self.tasks or task in self.tasks
+
+    def configure(self, generation: Any = None, seed: int = 0, suite: str = "") -> None:
+        """Called once before a run generates: the suite's ``generation`` block
+        (bench.spec.GenerationSettings), the run seed and the suite name. One instance may serve
+        several runs in turn (``unison-bench default`` shares a loaded model), each configured anew."""
+
+    def weights(self) -> dict[str, str]:
+        """{name: sha256} of weights the outputs depend on, recorded in results.json. Signature
+        entries whose key mentions sha256 are recorded as well, so most systems need nothing here."""
+        return {}
 
     @abstractmethod
     def signature(self) -> dict[str, Any]: ...

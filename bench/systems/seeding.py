@@ -12,7 +12,7 @@ SEED_RULE = "unison.sampler.item_seed(suite name, item.id, run seed)"
 
 
 class SeededRun:
-    """Mixin: ``configure(generation=, seed=, suite=)`` is called by bench.runner before generating."""
+    """Mixin: ``configure(generation=, seed=, suite=)`` is called by the runner (bench.run) before generating."""
 
     suite: str = ""
     base_seed: int = 0

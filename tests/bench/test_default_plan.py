@@ -4,8 +4,10 @@ import pytest
 from bench import default
 
 
-def test_plan_pairs_systems_with_the_suites_whose_tasks_they_support(monkeypatch, tmp_path):
-    monkeypatch.setenv(default.ABLATION_ENV, str(tmp_path))  # no ablation checkpoints there
+def test_plan_runs_the_systems_each_suite_lists(monkeypatch, tmp_path):
+    from bench.registry import load_suite
+
+    monkeypatch.setenv(load_suite("ablations").checkpoints.folder_env, str(tmp_path))  # no checkpoints there
     jobs, notes = default.plan(["seedtts", "audiocaps_t2a", "editing", "t2as", "ablations"], None, "mini", None,
                                limit=5, unison_limit=2)
     pairs = {(j.suite, j.system) for j in jobs}
@@ -16,7 +18,8 @@ def test_plan_pairs_systems_with_the_suites_whose_tasks_they_support(monkeypatch
     assert not any(s == "t2as" and sys not in ("oracle",) for s, sys in pairs)
     assert not any(j.system.startswith("unison") for j in jobs)
     assert all(j.limit == 5 for j in jobs)
-    assert any("ablation checkpoints missing" in n and "tiny-O.safetensors" in n for n in notes)
+    assert any(n.startswith("ablations: checkpoint rows unavailable: checkpoints missing") and "tiny-O.safetensors" in n
+               for n in notes)
 
 
 def test_plan_with_checkpoints():
@@ -50,3 +53,27 @@ def test_bad_limit_is_refused(capsys):
     with pytest.raises(SystemExit) as exit_:  # a usage error before any work
         p.parse_args(["--limit", "0"])
     assert exit_.value.code == 2 and "--limit" in capsys.readouterr().err
+
+
+def test_the_suites_and_their_report_items_come_from_the_suite_files():
+    assert default.default_suites() == ["audiocaps_t2a", "seedtts", "gender_tts", "t2as", "editing",
+                                        "speech_in_scene", "timed_clap", "ablations"]
+    suites = default.default_suites()
+    assert default.report_items(suites, None, 1) == {"timed_clap": 2}  # a sequential and an overlapping prompt
+    assert default.report_items(suites, None, 3) == {} and default.report_items(suites, None, 0) == {}
+
+
+def test_a_listed_system_without_the_suites_tasks_and_a_suite_without_a_default_block(tmp_path):
+    import yaml
+
+    import bench_toys
+    from bench.registry import find_suite
+
+    raw = yaml.safe_load(find_suite("ablations").read_text())
+    raw["default"]["systems"] = ["voices-gender", "oracle"]
+    (tmp_path / "ablations.yaml").write_text(yaml.safe_dump(raw))
+    bench_toys.write_suite(tmp_path)  # toy_tones: no default block
+    jobs, notes = default.plan(["ablations", "toy_tones"], None, "mini", [str(tmp_path)])
+    assert [(j.suite, j.system) for j in jobs] == [("ablations", "oracle")]
+    assert "ablations: voices-gender skipped: it does not support task(s) t2a" in notes
+    assert any(n.startswith("toy_tones: skipped:") and "no 'default' block" in n for n in notes)

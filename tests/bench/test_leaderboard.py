@@ -123,7 +123,7 @@ def test_ablation_rows_are_labelled_like_the_paper():
            "system": {"name": "unison:x/tiny-L.safetensors",
                       "signature": {"checkpoint": "x/tiny-L.safetensors", "config": cfg}}}
     lab = measured_label(res)
-    assert lab["system"] == "L (penultimate layer) [tiny-L]" and lab["arch"] == "tiny"
+    assert lab["system"] == "L (penultimate layer) [tiny-L]" and lab["subset"] == "tiny"
     assert lab["params"] == f"{built / 1e6:.2f}M" and 3.0e6 < built < 4.0e6
     assert measured_label({**res, "system": {"name": "oracle", "signature": {}}})["params"] == ""
 
@@ -139,3 +139,71 @@ def test_broken_results_exit_2_naming_file_metric_and_value(tmp_path, capsys, ca
     code = main(["leaderboard", str(good), str(tmp_path / "runs"), "--out", str(tmp_path / "o2")])
     assert_refused(code, capsys.readouterr().err, bad, case, KEY, expect)
     assert not (tmp_path / "o2").exists()  # nothing written from half the results
+
+
+def test_every_suite_maps_a_published_table_columns_and_rows_that_exist():
+    from bench import registry
+    from bench.leaderboard import PUBLISHED_DIR, check_mapping
+
+    mapped = {}
+    for name in registry.suite_files():
+        spec = registry.load_suite(name)
+        if spec.leaderboard is not None:
+            assert check_mapping(spec, PUBLISHED_DIR), name
+            mapped[name] = spec.leaderboard.table
+    assert mapped == {"audiocaps_t2a": "t2a_audiocaps", "seedtts": "tts_seedtts", "gender_tts": "gender_tts",
+                      "t2as": "t2as", "editing": "editing", "speech_in_scene": "speech_in_scene",
+                      "timed_clap": "timed_clap", "ablations": "ablations"}
+
+
+def _suite_copy(tmp_path, name, edit):
+    """A copy of a shipped suite with its leaderboard block edited, in a folder that takes precedence."""
+    import yaml
+
+    from bench.registry import find_suite
+
+    raw = yaml.safe_load(find_suite(name).read_text())
+    edit(raw["leaderboard"])
+    folder = tmp_path / "suites"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{name}.yaml").write_text(yaml.safe_dump(raw))
+    return [str(folder)]
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda b: b.__setitem__("table", "tts_seedtts_v2"), r"'leaderboard.table': no published table 'tts_seedtts_v2'"),
+    (lambda b: b["columns"].__setitem__("Pure SIM", {"subset": "tts-en"}),
+     r"'leaderboard.columns.Pure SIM': table 'tts_seedtts' has no column 'Pure SIM'"),
+    (lambda b: b.__setitem__("rows", {"en": "tts-en"}), r"'leaderboard.rows.en': table 'tts_seedtts' has no rows"),
+])
+def test_a_mapping_to_an_unknown_table_column_or_row_names_the_suite_file(tmp_path, capsys, edit, message):
+    cell = _cell("wer", "faster-whisper-base-seedtts", 0.1, False)
+    p = _results(tmp_path, "seedtts", "oracle", {"wer@faster-whisper-base-seedtts": cell})
+    suites_dir = _suite_copy(tmp_path, "seedtts", edit)
+    with pytest.raises(LeaderboardError, match=message) as e:
+        build_tables([p], suites_dir=suites_dir)
+    assert str(tmp_path / "suites" / "seedtts.yaml") in str(e.value)
+    code = main(["leaderboard", str(p), "--out", str(tmp_path / "o"), "--suites-dir", suites_dir[0]])
+    assert code == 2 and "seedtts.yaml" in capsys.readouterr().err
+
+
+def test_tables_no_suite_maps_are_listed_as_published_only(tmp_path, capsys):
+    from bench.leaderboard import PUBLISHED_DIR, published_only
+
+    others = published_only()
+    assert "uniflow_t2a" in others and "survey_uniaudio_vc" in others
+    assert not {"t2a_audiocaps", "ablations", "editing"} & set(others)
+    assert len(others) == len(list(PUBLISHED_DIR.glob("*.csv"))) - 8
+    lsd = _cell("lsd", "ssr-eval", 1.5, True)
+    p = _results(tmp_path, "editing", "oracle", {"lsd@ssr-eval": lsd})
+    assert main(["leaderboard", str(p), "--out", str(tmp_path / "o")]) == 0
+    out = capsys.readouterr().out
+    assert "published only (no suite maps them): " in out and "uniflow_vae" in out
+    assert sorted(q.name for q in (tmp_path / "o").iterdir()) == ["editing.csv", "editing.md"]
+
+
+def test_results_of_a_suite_without_a_table_are_skipped(tmp_path):
+    lsd = _cell("lsd", "ssr-eval", 1.5, True)
+    p1 = _results(tmp_path, "not_a_suite_here", "oracle", {"lsd@ssr-eval": lsd})
+    p2 = _results(tmp_path, "editing", "oracle", {"lsd@ssr-eval": lsd})
+    assert set(build_tables([p1, p2])) == {"editing"}

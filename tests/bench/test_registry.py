@@ -55,3 +55,33 @@ def test_suites_found_by_name_in_extra_dirs(tmp_path):
         registry.find_suite("toy_tone", [tmp_path])
     with pytest.raises(RegistryError, match="does not exist"):
         registry.find_suite(tmp_path / "missing.yaml")
+
+
+def test_suites_sort_by_their_declared_order(tmp_path):
+    """Reports and the embedded default follow each YAML's `order`; suites without one, or not on
+    this machine, come after, by name."""
+    import bench_toys
+
+    bench_toys.write_suite(tmp_path)  # toy_tones: no order
+    names = ["toy_tones", "ablations", "not_here", "seedtts", "audiocaps_t2a"]
+    ranked = sorted(names, key=lambda n: registry.suite_order(n, [tmp_path]))
+    assert ranked == ["audiocaps_t2a", "seedtts", "ablations", "toy_tones", "not_here"]
+
+
+def test_system_pool_shares_one_instance_per_system_and_arguments(monkeypatch):
+    import bench.systems.catalog as sc
+
+    made = []
+
+    class Counted(registry.import_target("bench_toys:SlowOracle", "toy")):
+        def __init__(self, arg=None, **kw):
+            super().__init__()
+            made.append((arg, kw))
+
+    monkeypatch.setitem(sc.SYSTEMS, "toy_counted", Counted)
+    pool = registry.SystemPool()
+    a = pool.get("toy_counted")
+    assert pool.get("toy_counted") is a and pool.get("toy_counted", {}) is a
+    b = pool.get("toy_counted:x", {"steps": "3"})
+    assert b is not a and pool.get("toy_counted:x", {"steps": "3"}) is b
+    assert made == [(None, {}), ("x", {"steps": "3"})]

@@ -14,6 +14,7 @@ from bench.spec import load_spec
 from bench.testset import build_testset
 
 HERE = Path(__file__).parent
+REPO = HERE.parents[1]  # the checkout under test, ahead of any installed copy
 
 SCRIPT = """
 import logging
@@ -22,10 +23,11 @@ logging.basicConfig(level=logging.INFO)
 from pathlib import Path
 import bench_toys
 bench_toys.register()
-from bench.runner import RunOptions, run
+from bench.registry import create_system
+from bench.run import RunOptions, run
 from bench.spec import load_spec
 work = Path(sys.argv[1])
-run(RunOptions(suite=load_spec(work / "suites" / "toy_tones.yaml"), system="toy_slow", out=work / "runs",
+run(RunOptions(suite=load_spec(work / "suites" / "toy_tones.yaml"), system=create_system("toy_slow"), out=work / "runs",
                testsets_dir=work / "testsets", progress=False))
 """
 
@@ -53,7 +55,7 @@ def _setup(tmp_path: Path, **sleeps) -> tuple[Path, dict]:
     (work / "run.py").write_text(SCRIPT)
     # built here so the subprocesses start fast (they find it by its spec hash)
     build_testset(load_spec(work / "suites" / "toy_tones.yaml"), "mini", work / "testsets")
-    env = dict(os.environ, PYTHONPATH=str(HERE), TOY_GEN_COUNTER=str(work / "gen.count"),
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), str(REPO)]), TOY_GEN_COUNTER=str(work / "gen.count"),
                TOY_EXT_COUNTER=str(work / "ext.count"), **sleeps)
     return work, env
 

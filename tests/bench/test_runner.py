@@ -7,7 +7,9 @@ import soundfile as sf
 
 import bench_toys
 from bench.item import Item
-from bench.runner import RunOptions, run, validate_generated
+from bench.registry import create_system
+from bench.run import RunOptions, run
+from bench.run.validate import validate_generated
 from bench.spec import ValidationSettings, load_spec
 
 
@@ -18,8 +20,8 @@ def toys(monkeypatch, tmp_path):
 
 
 def _opts(tmp_path, spec, system="oracle", **kw):
-    return RunOptions(suite=spec, system=system, out=tmp_path / "runs", testsets_dir=tmp_path / "testsets",
-                      progress=False, **kw)
+    return RunOptions(suite=spec, system=create_system(system), system_name=system, out=tmp_path / "runs",
+                      testsets_dir=tmp_path / "testsets", progress=False, **kw)
 
 
 def _samples(report):
@@ -147,7 +149,8 @@ def test_not_applicable_items_are_neither_counted_nor_failed():
     from bench.item import Item
     from bench.metrics.base import Metric
     from bench.metrics.common import mean_result
-    from bench.runner import ItemStatus, score_cell
+    from bench.run.score import score_cell
+    from bench.run.validate import ItemStatus
 
     class SpeechOnly(Metric):
         name, variant = "toy-wer", "toy"
@@ -263,3 +266,55 @@ def test_non_finite_scores_become_failures_never_numbers(tmp_path, toys, monkeyp
     inf = res["metrics"]["infset@toy"]
     assert inf["value"] is None and inf["unavailable"] == "error: non-finite value inf"
     assert res["metrics"]["rmsdiff@toy"]["value"] == pytest.approx(0.0, abs=1e-9)  # the others go on
+
+
+def test_one_instance_serves_several_runs_each_configured_anew(tmp_path, toys):
+    """`unison-bench default` hands one System instance to run after run: each run configures it
+    (seed, suite, generation), so what it generates depends on the run, not on the runs before."""
+    from bench.systems.base import Generated, System
+    from bench.systems.seeding import SeededRun
+
+    class NoisyOracle(SeededRun, System):
+        name = "toy_noisy"
+
+        def signature(self):
+            return {"system": self.name}
+
+        def generate(self, items, root):
+            for it in items:
+                wave, sr = sf.read(str(root / it.target), dtype="float32")
+                noise = np.random.default_rng(self.seed_for(it)).standard_normal(wave.size).astype(np.float32)
+                yield Generated(wave + 0.1 * noise, sr)
+
+    def run_with(system, seed):
+        opts = RunOptions(suite=toys, system=system, system_name="toy_noisy", seed=seed, out=tmp_path / f"runs{seed}",
+                          testsets_dir=tmp_path / "testsets", progress=False)
+        return run(opts).results["metrics"]["rmsdiff@toy"]["value"]
+
+    shared = NoisyOracle()
+    first, second = run_with(shared, 0), run_with(shared, 1)
+    (tmp_path / "runs0").rename(tmp_path / "runs0-shared")
+    assert run_with(NoisyOracle(), 0) == first and first != second
+
+
+def test_a_system_declares_only_signature_and_generate():
+    """Every other capability has its default in the base class: nothing is probed."""
+    from bench.systems.base import System
+
+    class Minimal(System):
+        def signature(self):
+            return {}
+
+        def generate(self, items, root):
+            return []
+
+    s = Minimal()
+    assert s.available() is None and s.weights() == {} and s.batch_size == 1 and s.supports("anything")
+    assert s.configure(generation=None, seed=3, suite="x") is None
+
+
+def test_the_runner_takes_a_spec_and_a_system_not_names(tmp_path, toys):
+    with pytest.raises(TypeError, match="bench.registry.load_suite"):
+        run(RunOptions(suite="toy_tones", system=create_system("oracle"), out=tmp_path))
+    with pytest.raises(TypeError, match="bench.registry.create_system"):
+        run(RunOptions(suite=toys, system="oracle", out=tmp_path))

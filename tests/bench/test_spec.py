@@ -54,3 +54,37 @@ def test_bad_yaml_and_unknown_scale(tmp_path):
     spec = parse_spec(_raw())
     with pytest.raises(SpecError, match="has no scale 'huge'"):
         spec.params("huge")
+
+
+@pytest.mark.parametrize("block, field, message", [
+    ({"order": "first"}, "order", "must be an integer"),
+    ({"default": {"systems": []}}, "default.systems", "must list catalog system names"),
+    ({"default": {"systems": ["oracle"], "items": 2}}, "default.items", "unknown field"),
+    ({"default": {"systems": ["oracle"], "report_items": -1}}, "default.report_items", "integer >= 0"),
+    ({"leaderboard": "leaderboards/published/toy.csv"}, "leaderboard", "must be a mapping"),
+    ({"leaderboard": {"columns": {}}}, "leaderboard.table", "missing"),
+    ({"leaderboard": {"table": "t", "colums": {}}}, "leaderboard.colums", "unknown field"),
+    ({"leaderboard": {"table": "t", "columns": {"WER": {"metric": "wer@nope"}}}}, "leaderboard.columns.WER.metric",
+     "not in this suite's metrics"),
+    ({"leaderboard": {"table": "t", "columns": {"WER": {"subset": "mid"}}}}, "leaderboard.columns.WER.subset",
+     "not one of this suite's subsets"),
+    ({"leaderboard": {"table": "t", "rows": {"all": "everything"}}}, "leaderboard.rows.all",
+     "not one of this suite's subsets"),
+])
+def test_suite_knowledge_blocks_name_the_field(block, field, message):
+    raw = {**_raw(), **block}
+    with pytest.raises(SpecError, match=rf"field '{field}': .*{message}"):
+        parse_spec(raw)
+
+
+def test_suite_knowledge_blocks_parse():
+    raw = {**_raw(), "order": 3, "default": {"systems": ["oracle", "unison"], "report_items": 2},
+           "leaderboard": {"table": "toy", "columns": {"Low": {"subset": "low"}, "Mean": {"metric": "meanrms@toy"}},
+                           "rows": {"low": "low", "all": None}}}
+    spec = parse_spec(raw)
+    assert spec.order == 3 and spec.default.systems == ("oracle", "unison") and spec.default.report_items == 2
+    assert spec.leaderboard.columns["Low"].subset == "low" and spec.leaderboard.columns["Low"].metric is None
+    assert spec.leaderboard.columns["Mean"].metric == "meanrms@toy"
+    assert spec.leaderboard.rows == {"low": "low", "all": None} and not spec.compares_checkpoints
+    # none of it moves a number: the test set's key is the same with or without it
+    assert spec.build_key("mini") == parse_spec(_raw()).build_key("mini")

@@ -6,7 +6,8 @@ import pytest
 
 import bench_toys
 from broken_results import CASES, KEY, assert_refused, break_results, write_valid
-from bench.runner import RunOptions, run
+from bench.registry import create_system
+from bench.run import RunOptions, run
 from bench.spec import load_spec
 from bench.tables import collect_rows, render
 
@@ -17,8 +18,8 @@ def results(monkeypatch, tmp_path):
     spec = load_spec(bench_toys.write_suite(tmp_path / "suites"))
     paths = []
     for system in ("oracle", "toy_bad"):
-        rep = run(RunOptions(suite=spec, system=system, out=tmp_path / "runs", testsets_dir=tmp_path / "ts",
-                             progress=False, metrics=["rmsdiff@toy", "needsw@toy"]))
+        rep = run(RunOptions(suite=spec, system=create_system(system), system_name=system, out=tmp_path / "runs",
+                             testsets_dir=tmp_path / "ts", progress=False, metrics=["rmsdiff@toy", "needsw@toy"]))
         paths.append(rep.results_path)
     return paths
 

@@ -25,33 +25,46 @@ def test_mini_composed_from_the_named_suites(built, tmp_path_factory):
     assert [it.subset for it in ordered[:4]] == ["t2a", "tts-en", "t2a", "tts-en"]
 
 
-def test_ablation_field_table_and_checkpoints():
+def test_the_suite_compares_checkpoints_and_labels_their_rows():
     spec = load_suite(SUITE)
-    ab = spec.ablation
-    assert [c["name"] for c in ab["checkpoints"]["mini"]] == ["tiny-O", "tiny-L"]
-    assert len(ab["checkpoints"]["paper"]) == 5
-    headers = [c["header"] for c in ab["table"]["columns"]]
-    assert headers == ["Conditioning", "Arch", "Params", "FD", "CLAP", "WER-EN"]
-    assert all(c.get("subset") in spec.subsets for c in ab["table"]["columns"] if "metric" in c)
+    assert spec.compares_checkpoints
+    assert [c["name"] for c in spec.checkpoints.entries("mini")] == ["tiny-O", "tiny-L"]
+    assert len(spec.checkpoints.entries("paper")) == 5
+    board = spec.leaderboard
+    assert board.table == "ablations" and set(board.columns) == {"FD", "CLAP", "WER-EN"}
+    assert all(c.subset in spec.subsets for c in board.columns.values())
+    assert board.checkpoint_rows == {"system": "{conditioning} [{name}]", "subset": "{arch}"}
 
 
-def _raw(**ablation):
+def _raw(**checkpoints):
     spec = load_suite(SUITE)
     return {"name": "x", "version": "1", "task": "t2a", "builder": spec.builder, "scales": {"mini": {}},
-            "generation": {}, "metrics": ["fd@yamnet-16k"], "ablation": ablation}
+            "generation": {}, "metrics": ["fd@yamnet-16k"], "checkpoints": checkpoints}
 
 
-def test_ablation_field_errors_name_the_field():
-    cols = {"columns": [{"header": "FD", "metric": "fd@yamnet-16k"}]}
-    with pytest.raises(SpecError, match=r"ablation.checkpoints.mini"):
-        parse_spec(_raw(checkpoints={"mini": [{"name": "only-one"}]}, table=cols))
-    with pytest.raises(SpecError, match=r"not in this suite's metrics"):
-        parse_spec(_raw(checkpoints={"mini": [{"name": "a"}, {"name": "b"}]},
-                        table={"columns": [{"header": "CLAP", "metric": "clap@laion-630k"}]}))
+def test_checkpoints_field_errors_name_the_field():
+    folder = {"default": "checkpoints/tiny"}
+    with pytest.raises(SpecError, match=r"checkpoints.scales.mini"):
+        parse_spec(_raw(scales={"mini": [{"name": "only-one"}]}, folder=folder))
     with pytest.raises(SpecError, match=r"unique"):
-        parse_spec(_raw(checkpoints={"mini": [{"name": "a"}, {"name": "a"}]}, table=cols))
-    ok = parse_spec(_raw(checkpoints={"mini": [{"name": "a"}, {"name": "b"}]}, table=cols))
-    assert ok.ablation["checkpoints"]["mini"][1]["name"] == "b"
+        parse_spec(_raw(scales={"mini": [{"name": "a"}, {"name": "a"}]}, folder=folder))
+    with pytest.raises(SpecError, match=r"'checkpoints.folder'"):
+        parse_spec(_raw(scales={"mini": [{"name": "a"}, {"name": "b"}]}))
+    with pytest.raises(SpecError, match=r"'checkpoints.folder.path'.*unknown field"):
+        parse_spec(_raw(scales={"mini": [{"name": "a"}, {"name": "b"}]}, folder={"path": "x", "default": "y"}))
+    ok = parse_spec(_raw(scales={"mini": [{"name": "a"}, {"name": "b", "file": "b.pt"}]}, folder=folder))
+    assert [ok.checkpoints.file(e) for e in ok.checkpoints.entries("mini")] == ["a.safetensors", "b.pt"]
+    assert ok.checkpoints.entries("paper") == ()
+
+
+def test_checkpoint_row_labels_must_fit_every_entry():
+    raw = _raw(scales={"mini": [{"name": "a", "arch": "D24"}, {"name": "b"}]}, folder={"default": "c"})
+    raw["leaderboard"] = {"table": "ablations", "checkpoint_rows": {"subset": "{arch}"}}
+    with pytest.raises(SpecError, match=r"'leaderboard.checkpoint_rows.subset'.*checkpoint 'b'.*KeyError"):
+        parse_spec(raw)
+    raw.pop("checkpoints")
+    with pytest.raises(SpecError, match=r"needs a 'checkpoints' block"):
+        parse_spec(raw)
 
 
 def test_part_version_pin_is_checked(tmp_path):

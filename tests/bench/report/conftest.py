@@ -19,15 +19,17 @@ class ToyRuns:
 
 @pytest.fixture(scope="session")
 def toy_runs(tmp_path_factory) -> ToyRuns:
-    from bench.runner import RunOptions, run
+    from bench.registry import create_system
+    from bench.run import RunOptions, run
+    from bench.spec import load_spec
 
     root = tmp_path_factory.mktemp("report_runs")
-    suite = report_toys.write_suite(root / "suites")
+    suite = load_spec(report_toys.write_suite(root / "suites"))
     with pytest.MonkeyPatch.context() as mp:
         bench_toys.register(mp.setitem)
         for system in ("oracle", "toy_bad"):
-            run(RunOptions(suite=suite, system=system, out=root / "runs", testsets_dir=root / "testsets",
-                           progress=False))
+            run(RunOptions(suite=suite, system=create_system(system), system_name=system, out=root / "runs",
+                           testsets_dir=root / "testsets", progress=False))
     from bench import registry
 
     for r in (registry.SYSTEMS, registry.METRICS, registry.EXTRACTORS):

@@ -8,7 +8,8 @@ import pytest
 
 import bench_toys
 from bench.registry import create_system
-from bench.runner import RunOptions, run
+from bench.registry import create_system
+from bench.run import RunOptions, run
 from bench.spec import load_spec
 from bench.systems.external import AudioLDM2System, F5TTSSystem, StableAudioOpenSystem
 
@@ -47,8 +48,9 @@ def test_runner_marks_every_cell_unavailable(tmp_path, monkeypatch):
     bench_toys.register(monkeypatch.setitem)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     spec = load_spec(bench_toys.write_suite(tmp_path / "suites"))
-    rep = run(RunOptions(suite=spec, system="audioldm2", out=tmp_path / "runs", testsets_dir=tmp_path / "ts",
-                         progress=False, system_args={"weights": str(tmp_path / "missing")}))
+    args = {"weights": str(tmp_path / "missing")}
+    rep = run(RunOptions(suite=spec, system=create_system("audioldm2", args), system_name="audioldm2", system_args=args,
+                         out=tmp_path / "runs", testsets_dir=tmp_path / "ts", progress=False))
     cells = rep.results["metrics"]
     assert cells and all(c["value"] is None and c["unavailable"].startswith("system audioldm2: ") for c in cells.values())
     assert rep.results["system"]["args"] == {"weights": str(tmp_path / "missing")}

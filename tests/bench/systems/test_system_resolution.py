@@ -2,7 +2,7 @@ import pytest
 
 import bench_toys
 from bench.registry import RegistryError, create_system, parse_system_args
-from bench.runner import RunOptions, run, run_dir
+from bench.run import RunOptions, run_dir
 from bench.spec import load_spec
 
 
@@ -33,8 +33,9 @@ def test_colon_argument_and_keywords_reach_the_factory(monkeypatch):
 def test_run_folder_of_a_path_argument_is_one_folder(tmp_path, monkeypatch):
     bench_toys.register(monkeypatch.setitem)
     spec = load_spec(bench_toys.write_suite(tmp_path / "suites"))
-    opts = RunOptions(suite=spec, system="unison:/ckpts/d24.safetensors", out=tmp_path)
-    assert run_dir(opts, spec) == tmp_path / "toy_tones" / "unison:_ckpts_d24.safetensors" / "0"
+    opts = RunOptions(suite=spec, system=bench_toys.SlowOracle(), system_name="unison:/ckpts/d24.safetensors",
+                      out=tmp_path)
+    assert run_dir(opts) == tmp_path / "toy_tones" / "unison:_ckpts_d24.safetensors" / "0"
 
 
 def test_failing_item_is_recorded_and_the_suite_goes_on(tmp_path, monkeypatch):
@@ -49,7 +50,7 @@ def test_failing_item_is_recorded_and_the_suite_goes_on(tmp_path, monkeypatch):
     items = [Item(id="ok", task="tts", instruction="x", seconds=1.5, seed=0, text="Good morning.", lang="en"),
              Item(id="bad", task="tts", instruction="x", seconds=1.5, seed=0, text="早上好", lang="zh")]
     s = VoiceSystem("flite-slt")
-    from bench.runner import GenerationStore, generate_all
+    from bench.run.generate import GenerationStore, generate_all
 
     class TS:
         root = tmp_path
