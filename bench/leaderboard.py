@@ -10,7 +10,8 @@ skipped with a warning; published tables no suite maps (other papers') are liste
 Columns. The paper's columns keep the paper's headers and hold ONLY numbers measured under the
 paper's protocol: a measured cell fills a paper column only if its results key equals the
 column's protocol (``name@variant``) and the cell is marked ``paper_protocol``. A paper cell that
-could not be measured shows "unavailable: <reason>" (e.g. missing weights). Every other measured
+could not be measured shows a footnote marker, ``n/a¹``, and its reason (e.g. missing weights) once below
+the table; the CSV keeps the reason in ``unavailable`` and the marker's number in ``footnote``. Every other measured
 metric gets its own column named by its variant: "<paper header> [<name@variant>]" when it measures
 the same quantity as a paper column (same metric name, e.g. WER with faster-whisper), else
 "<name@variant>". Measured rows say "measured here", with scale, seed, date, n and the 95 % CI.
@@ -35,7 +36,7 @@ PUBLISHED_DIR = REPO / "leaderboards" / "published"
 GENERATED_DIR = Path("leaderboards") / "generated"
 PUBLISHED_FIELDS = ("table", "subset", "system", "params", "metric", "value", "direction", "protocol", "note")
 CSV_FIELDS = PUBLISHED_FIELDS + ("source", "ci95_lo", "ci95_hi", "n", "n_failed", "unavailable", "suite", "scale",
-                                 "seed", "date", "results")
+                                 "seed", "date", "results", "footnote")
 
 
 class LeaderboardError(ValueError):
@@ -167,11 +168,44 @@ def short_reason(reason: str, limit: int = 120) -> str:
     return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
-def cell_text(cell: dict[str, Any] | None, why: str | None, paper: bool = True) -> str:
+SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+class Footnotes:
+    """Numbers the distinct reasons of one table's unavailable cells in order of first use, so a
+    cell says ``n/a¹`` and the reason is written once below the table (and in the CSV's
+    ``footnote`` column)."""
+
+    def __init__(self) -> None:
+        self.reasons: dict[str, int] = {}
+
+    def number(self, reason: str) -> int:
+        return self.reasons.setdefault(reason, len(self.reasons) + 1)
+
+    def marker(self, reason: str) -> str:
+        return str(self.number(reason)).translate(SUPERSCRIPT)
+
+    def lines(self) -> list[str]:
+        return [f"{str(k).translate(SUPERSCRIPT)} {_md(r)}" for r, k in self.reasons.items()]
+
+
+def unavailable_reason(cell: dict[str, Any] | None, why: str | None, paper: bool = True) -> str | None:
+    """Why a cell holds no number (None when it holds one, or is a measured-only column this run lacks)."""
     if cell is None:  # a paper column always says why it is empty; a measured-only column just is
-        return f"unavailable: {short_reason(why)}" if paper or not why.startswith("not measured") else "—"
+        return why if paper or not why.startswith("not measured") else None
     if cell.get("unavailable") or cell.get("value") is None:
-        return f"unavailable: {short_reason(cell.get('unavailable') or 'no value')}"
+        return str(cell.get("unavailable") or "no value")
+    return None
+
+
+def cell_text(cell: dict[str, Any] | None, why: str | None, paper: bool = True,
+              notes: Footnotes | None = None) -> str:
+    """``value [CI] n=..``, ``n/a¹`` (with ``notes``; else the reason's first sentence) or "—"."""
+    reason = unavailable_reason(cell, why, paper)
+    if reason is not None:
+        return f"n/a{notes.marker(reason)}" if notes is not None else f"unavailable: {short_reason(reason)}"
+    if cell is None:
+        return "—"
     ci = cell.get("ci95")
     ci_txt = f" [{fmt(ci[0])}, {fmt(ci[1])}]" if ci and ci[0] is not None else ""
     return f"{fmt(cell['value'])}{ci_txt} n={cell.get('n', '')}"
@@ -231,27 +265,38 @@ def suite_spec(name: str, suites_dir: list[str] | None = None) -> SuiteSpec | No
 
 # ---------------------------------------------------------------- output
 
-def to_markdown(table: Table) -> str:
+def markdown_rows(table: Table) -> tuple[list[str], list[list[str]], Footnotes]:
+    """Header, rows (published, then measured) and the footnotes their ``n/a`` markers point to."""
     cols = table.columns
     head = ["Source", "System", "Params", "Subset", "Scale", "Seed", "Date"] + [c.header for c in cols]
-    lines = [f"# {table.name}", "",
-             "Paper columns hold only paper-protocol numbers; measured offline variants have their own "
-             "columns named `[name@variant]`. Measured cells: value [95 % CI] n=items.", "",
-             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    rows: list[list[str]] = []
     pub_rows: dict[tuple[str, str, str], dict[str, str]] = {}
     for r in table.published:
         row = pub_rows.setdefault((r["subset"], r["system"], r["params"]), {})
         row[r["metric"]] = r["value"]  # notes stay in the CSV
     for (subset, system, params), vals in pub_rows.items():
-        cells = ["published", system, params, subset, "paper", "", ""] + [vals.get(c.header, "") for c in cols]
-        lines.append("| " + " | ".join(_md(x) for x in cells) + " |")
+        rows.append(["published", system, params, subset, "paper", "", ""] + [vals.get(c.header, "") for c in cols])
+    notes = Footnotes()
     for res in table.measured:
         lab = measured_label(res, table.spec)
         for pub_subset, rs in row_subsets(table):
             cells = ["measured here", lab["system"], lab["params"], lab["subset"] or pub_subset, lab["scale"],
                      lab["seed"], lab["date"]]
-            cells += [cell_text(*cell_for(res, c, rs), paper=c.paper) for c in cols]
-            lines.append("| " + " | ".join(_md(x) for x in cells) + " |")
+            cells += [cell_text(*cell_for(res, c, rs), paper=c.paper, notes=notes) for c in cols]
+            rows.append(cells)
+    return head, rows, notes
+
+
+def to_markdown(table: Table) -> str:
+    head, rows, notes = markdown_rows(table)
+    lines = [f"# {table.name}", "",
+             "Paper columns hold only paper-protocol numbers; measured offline variants have their own "
+             "columns named `[name@variant]`. Measured cells: value [95 % CI] n=items; `n/a¹` = not measured "
+             "here, for the numbered reason below the table.", "",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(_md(x) for x in cells) + " |" for cells in rows]
+    if notes.reasons:
+        lines += [""] + [f"{line}  " for line in notes.lines()]
     return "\n".join(lines) + "\n"
 
 
@@ -263,6 +308,7 @@ def to_csv(table: Table) -> str:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
     w.writeheader()
+    notes = Footnotes()  # the same numbering as the Markdown table's n/a markers
     for r in table.published:
         w.writerow({**{k: r.get(k, "") for k in PUBLISHED_FIELDS}, "source": "published"})
     for res in table.measured:
@@ -273,7 +319,7 @@ def to_csv(table: Table) -> str:
                 if cell is None and why and why.startswith("not measured") and not c.paper:
                     continue  # a measured-only column this run does not have
                 ci = (cell or {}).get("ci95") or [None, None]
-                unavailable = (cell or {}).get("unavailable") or (why if cell is None else None)
+                unavailable = unavailable_reason(cell, why, c.paper)
                 hib = (cell or {}).get("higher_is_better")
                 w.writerow({"table": table.name, "subset": lab["subset"] or pub_subset, "system": lab["system"],
                             "params": lab["params"],
@@ -283,7 +329,8 @@ def to_csv(table: Table) -> str:
                             "source": "measured here", "ci95_lo": fmt(ci[0]), "ci95_hi": fmt(ci[1]),
                             "n": (cell or {}).get("n", ""), "n_failed": (cell or {}).get("n_failed", ""),
                             "unavailable": unavailable or "", "suite": lab["suite"], "scale": lab["scale"],
-                            "seed": lab["seed"], "date": lab["date"], "results": res.get("_path", "")})
+                            "seed": lab["seed"], "date": lab["date"], "results": res.get("_path", ""),
+                            "footnote": notes.number(unavailable) if unavailable else ""})
     return buf.getvalue()
 
 
