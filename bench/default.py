@@ -226,8 +226,9 @@ def _print_line(job: Job) -> None:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("runs/default"), help="runs folder (default runs/default)")
-    p.add_argument("--report", type=Path, default=Path("reports/default"),
-                   help="report folder (index.html, summary.md, leaderboards/); default reports/default")
+    p.add_argument("--report", type=Path, default=None,
+                   help="report folder (index.html, summary.md, leaderboards/); default <out>/report, so a run "
+                        "never rewrites the committed example (refresh that with `make example-report`)")
     p.add_argument("--limit", type=int_in(1), default=None, help="only the first N items of every suite (CI)")
     p.add_argument("--unison-limit", type=int_in(1), default=8, metavar="N",
                    help="UNISON checkpoints: only the first N items of every suite (default 8; 0 = all). Their "
@@ -246,7 +247,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--suites-dir", action="append", default=None, metavar="DIR")
 
 
+def report_dir(args: argparse.Namespace) -> Path:
+    """Where the report goes: --report, else beside the runs (<out>/report, ignored by git)."""
+    return args.report if args.report is not None else args.out / "report"
+
+
 def run(args: argparse.Namespace) -> int:
+    args.report = report_dir(args)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the network
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     if args.limit is not None and args.limit < 1:

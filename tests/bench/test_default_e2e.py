@@ -18,7 +18,8 @@ def test_default_limit_2(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "bench.cli", "default", "--limit", "2"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=1800)
     log = proc.stdout + proc.stderr
-    runs, report = tmp_path / "runs" / "default", tmp_path / "reports" / "default"
+    runs = tmp_path / "runs" / "default"
+    report = runs / "report"  # the default's report lives beside its runs, never in reports/
     record = json.loads((runs / "default.json").read_text())
     assert record["limit"] == 2 and record["timing"]["total_wall_s"] > 0 and record["timing"]["total_cpu_s"] > 0
     failed = [f"{j['suite']}/{j['label']}: {j['status']}" for j in record["jobs"] if j["status"] != "ok"]

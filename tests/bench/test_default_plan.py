@@ -77,3 +77,28 @@ def test_a_listed_system_without_the_suites_tasks_and_a_suite_without_a_default_
     assert [(j.suite, j.system) for j in jobs] == [("ablations", "oracle")]
     assert "ablations: voices-gender skipped: it does not support task(s) t2a" in notes
     assert any(n.startswith("toy_tones: skipped:") and "no 'default' block" in n for n in notes)
+
+
+def test_the_default_writes_only_untracked_ignored_paths():
+    """`make default` must leave a checkout clean: its runs, test sets and report go under runs/,
+    which git ignores, never into the committed example report (reports/default)."""
+    import argparse
+    import shutil
+    import subprocess
+
+    p = argparse.ArgumentParser()
+    default.add_arguments(p)
+    args = p.parse_args([])
+    paths = [args.out, args.out / "testsets", default.report_dir(args), default.report_dir(args) / "leaderboards"]
+    assert all(not q.is_absolute() and q.parts[0] == "runs" for q in paths), paths
+    assert not any(q.parts[:2] == ("reports", "default") for q in paths)
+    if shutil.which("git") is None or not (default.REPO / ".git").exists():
+        pytest.skip("not a git checkout")
+    for q in paths:
+        probe = q / "index.html"
+        tracked = subprocess.run(["git", "ls-files", "--", str(q)], cwd=default.REPO, capture_output=True, text=True)
+        assert tracked.stdout == "", f"{q} holds tracked files: {tracked.stdout[:200]}"
+        ignored = subprocess.run(["git", "check-ignore", "-q", str(probe)], cwd=default.REPO)
+        assert ignored.returncode == 0, f"{probe} is not ignored by git"
+    # the committed example is refreshed by an explicit command, which names that folder
+    assert "unison-bench default --report reports/default" in (default.REPO / "Makefile").read_text()
