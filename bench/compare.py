@@ -6,6 +6,9 @@ beside each results.json); ``*`` marks a delta whose CI excludes 0. Then the pap
 layout: rows = systems / checkpoints, columns = metrics (several suites may be given: a system's
 row gathers its metrics from all of them).
 
+``--html ab.html`` (exactly two results of one suite) also writes the A/B page (bench.report.ab):
+the same deltas as the text, the verdict per metric, and per item both outputs side by side.
+
 Exit codes: 0 shown, 2 bad input (missing / malformed results.json or samples.jsonl, e.g. a NaN
 score; other harness major version, the same suite with different versions or test sets).
 """
@@ -169,10 +172,12 @@ def ablation_table(results: list[LoadedResults], deltas: dict[tuple[int, str], D
 
 
 def render(results: list[LoadedResults], n_boot: int = 1000, seed: int = 0, level: float = 0.95,
-           markdown: bool = False) -> str:
+           markdown: bool = False, deltas: dict[tuple[int, str], Delta] | None = None) -> str:
+    """The tables; ``deltas``: already computed by compute_deltas with the same arguments."""
     groups = group_by_suite(results)
     check_comparable(groups)
-    deltas = compute_deltas(groups, n_boot, seed, level)
+    if deltas is None:
+        deltas = compute_deltas(groups, n_boot, seed, level)
     table = markdown_table if markdown else plain_table
     parts = []
     for title, header, rows in side_by_side(groups, deltas):
@@ -192,23 +197,46 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n-boot", type=int_in(10, 1_000_000), default=1000, help="bootstrap resamples (default 1000)")
     p.add_argument("--seed", type=SEED, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--level", type=float_in(0.5, 0.999), default=0.95, help="CI level (default 0.95)")
+    p.add_argument("--html", type=Path, default=None, metavar="AB.html",
+                   help="also write the A/B page of the two results given (one suite): verdicts, and per item "
+                        "both outputs side by side with the per-item deltas")
+    p.add_argument("--html-items", type=int_in(0, 100_000), default=None, metavar="N",
+                   help="items shown with audio on the A/B page (default 24; 0 = all both scored)")
+    p.add_argument("--testsets", type=Path, default=None,
+                   help="test-set folder for the A/B page's source / reference / target audio ($UNISON_BENCH_TESTSETS)")
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         if len(args.results) < 1:
             raise BadInput("give at least one results.json")
+        if args.html is not None and len(args.results) != 2:
+            raise BadInput(f"--html compares exactly two results (A B), got {len(args.results)}")
         results = [load(p) for p in args.results]
-        text = render(results, args.n_boot, args.seed, args.level)
-        md = render(results, args.n_boot, args.seed, args.level, markdown=True) if args.markdown else None
+        groups = group_by_suite(results)
+        check_comparable(groups)
+        deltas = compute_deltas(groups, args.n_boot, args.seed, args.level)  # one set for every output
+        text = render(results, args.n_boot, args.seed, args.level, deltas=deltas)
+        md = render(results, args.n_boot, args.seed, args.level, markdown=True, deltas=deltas) if args.markdown else None
+        page = None
+        if args.html is not None:
+            from bench.report.ab import AB_ITEMS, ab_view, render_ab
+
+            view, _ = ab_view(results[0], results[1], deltas, _d, testsets_dir=args.testsets,
+                              items=AB_ITEMS if args.html_items is None else args.html_items,
+                              n_boot=args.n_boot, seed=args.seed, level=args.level)
+            page = render_ab(view)
     except (BadInput, ResultsError) as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(text)
-    if md is not None:
-        from bench.testset import atomic_write_text
+    from unison.core.files import atomic_write_text
 
+    if md is not None:
         atomic_write_text(Path(args.markdown), md)
+    if page is not None:
+        atomic_write_text(args.html, page)
+        print(f"A/B page: {args.html} ({args.html.stat().st_size / 1024:.0f} KiB)")
     return EXIT_OK
 
 

@@ -2,7 +2,8 @@
 
 The page writes a JSON status into ``<pre id="media-status">`` once every <audio> has its metadata
 and every <img> has decoded (see bench.report.template). ``--dump-dom`` with a virtual-time budget
-prints the DOM after the scripts ran; we parse the status from it.
+prints the DOM after the scripts ran; we parse the status from it. Chromium's own log (stderr with
+--enable-logging) gives every console message the page produced, script errors included.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--autoplay-policy=no-user-gesture-required", "--mute-audio")
 _STATUS_RE = re.compile(r'<pre id="media-status">(.*?)</pre>', re.S)
+_CONSOLE_RE = re.compile(r":CONSOLE(?::|\()\d*\)?\] (.*)")
 
 
 class BrowserUnavailable(RuntimeError):
@@ -33,6 +35,7 @@ class PageCheck:
     status: dict[str, Any] | None  # the page's JSON self-check, None if it never ran
     dom: str
     screenshot: Path | None
+    console: list[str]  # console messages (logs, errors, uncaught exceptions) Chromium reported
 
 
 def find_chromium() -> str:
@@ -56,7 +59,9 @@ def check_page(page: str | Path, screenshot: str | Path | None = None, *, budget
     url = Path(page).resolve().as_uri()
     with tempfile.TemporaryDirectory(prefix="unison-chromium-") as profile:
         base = [exe, *FLAGS, f"--user-data-dir={profile}", f"--virtual-time-budget={budget_ms}"]
-        dom = _run([*base, "--dump-dom", url], timeout).stdout
+        proc = _run([*base, "--enable-logging=stderr", "--v=0", "--dump-dom", url], timeout)
+        dom = proc.stdout
+        console = [m.group(1) for m in map(_CONSOLE_RE.search, proc.stderr.splitlines()) if m]
         shot = None
         if screenshot is not None:
             shot = Path(screenshot).resolve()
@@ -67,4 +72,4 @@ def check_page(page: str | Path, screenshot: str | Path | None = None, *, budget
     status = None
     if m and m.group(1).strip():
         status = json.loads(html.unescape(m.group(1)))
-    return PageCheck(status=status, dom=dom, screenshot=shot)
+    return PageCheck(status=status, dom=dom, screenshot=shot, console=console)

@@ -1,5 +1,10 @@
 """Build the report: runs folder -> view model -> ``index.html`` (one self-contained file) and
-``summary.md``, written atomically into the output folder."""
+``summary.md``, written atomically into the output folder.
+
+Per suite the page shows the measured metric variants (table and chart with 95 % CIs), per-item
+score distributions, the spread across seeds where ``--seeds`` runs left a seeds.json, the worst
+items of every system with their audio, and example items. Variants that could not run anywhere
+are listed once for the whole report (bench.report.unavailable), not cell by cell."""
 from __future__ import annotations
 
 import logging
@@ -12,16 +17,18 @@ from typing import Any
 import numpy as np
 
 from bench.item import Item
-from bench.report import media
+from bench.report import charts, media, worst
 from bench.report.collect import Run, SuiteRuns, find_runs, group_by_suite, pick_items
-from bench.results import harness_info, now_iso
+from bench.report.unavailable import Collector
+from bench.results import harness_info
 from bench.tables import fmt_num
-from bench.testset import atomic_write_text
+from unison.core.files import atomic_write_text
 
 log = logging.getLogger(__name__)
 
 HTML_NAME, SUMMARY_NAME = "index.html", "summary.md"
 AUDIO_ROLES = ("source", "reference", "target")  # test-set audio shown beside the generated clips
+WORST_ITEMS = 2  # worst items shown per system and per-item metric (audio makes each one costly)
 
 
 @dataclass
@@ -51,7 +58,8 @@ def cell_view(cell: dict[str, Any] | None) -> dict[str, Any]:
                 "text": f"unavailable: {reason}", "count": count}
     ci = cell.get("ci95")
     return {"kind": "value", "text": fmt_num(float(value)), "value": float(value), "best": False,
-            "ci": f"[{fmt_num(ci[0])}, {fmt_num(ci[1])}]" if ci else "", "count": count}
+            "ci": f"[{fmt_num(ci[0])}, {fmt_num(ci[1])}]" if ci else "", "count": count,
+            "lo": float(ci[0]) if ci else None, "hi": float(ci[1]) if ci else None}
 
 
 def short_reason(reason: str, limit: int = 110) -> str:
@@ -63,19 +71,19 @@ def short_reason(reason: str, limit: int = 110) -> str:
     return head if len(head) <= limit else head[: limit - 1] + "…"
 
 
-def number_reasons(suite: str, tables: list[list[dict[str, Any]]]) -> list[dict[str, str]]:
-    """Give every distinct unavailable reason of a suite a number and an anchor (set on the cells)."""
-    notes: dict[str, dict[str, str]] = {}
-    for rows in tables:
-        for row in rows:
-            for c in row["cells"]:
-                if c["kind"] != "unavailable":
-                    continue
-                if c["reason"] not in notes:
-                    notes[c["reason"]] = {"anchor": f"why-{suite}-{len(notes) + 1}", "text": c["reason"],
-                                          "number": str(len(notes) + 1)}
-                c["note"], c["anchor"] = notes[c["reason"]]["number"], notes[c["reason"]]["anchor"]
-    return list(notes.values())
+def mark_unavailable(rows: list[dict[str, Any]], collector: Collector, suite: str, systems: list[str]) -> None:
+    """Point every unavailable cell at its report-wide entry (one per metric variant and reason)."""
+    for row in rows:
+        for system, c in zip(systems, row["cells"]):
+            if c["kind"] == "unavailable":
+                entry = collector.add(row["key"], c["reason"], suite, system)
+                c["note"], c["anchor"] = str(entry.number), entry.anchor
+
+
+def split_measured(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(rows with at least one number, rows with none): the tables lead with what was measured."""
+    measured = [r for r in rows if any(c["kind"] == "value" for c in r["cells"])]
+    return measured, [r for r in rows if r not in measured]
 
 
 def metric_rows(runs: list[Run], keys: list[str], subset: str | None = None) -> list[dict[str, Any]]:
@@ -97,7 +105,7 @@ def metric_rows(runs: list[Run], keys: list[str], subset: str | None = None) -> 
             best = max(values) if higher else min(values)
             for c in cells:
                 c["best"] = c["kind"] == "value" and c["value"] == best
-        rows.append({"key": key, "arrow": "↑" if higher else "↓", "version": describe.get("version", ""),
+        rows.append({"key": key, "arrow": "↑" if higher else "↓", "higher": higher, "version": describe.get("version", ""),
                      "protocol": "paper" if describe.get("paper_protocol") else "offline", "cells": cells})
     return rows
 
@@ -108,8 +116,9 @@ def _fmt_score(v: Any) -> str:
     return "—" if v is None else fmt_num(float(v))
 
 
-def item_view(suite: SuiteRuns, item: Item) -> tuple[dict[str, Any], int]:
-    """Players and mel images for one item: its test-set audio, then each system's output."""
+def item_view(suite: SuiteRuns, item: Item, runs: list[Run] | None = None) -> tuple[dict[str, Any], int]:
+    """Players and mel images for one item: its test-set audio, then each system's output (of
+    ``runs``, default all of the suite's)."""
     assert suite.testset is not None
     entries: list[dict[str, Any]] = []
 
@@ -120,7 +129,7 @@ def item_view(suite: SuiteRuns, item: Item) -> tuple[dict[str, Any], int]:
         rel = getattr(item, role)
         if rel is not None:
             entries.append(entry(role=role, label=role, path=suite.testset.path(rel)))
-    for r in suite.runs:
+    for r in suite.runs if runs is None else runs:
         row = r.samples.get(item.id)
         if row is None:
             continue
@@ -176,9 +185,76 @@ def _suite_description(name: str) -> str:
         return ""
 
 
-def suite_view(suite: SuiteRuns, items_per_suite: int) -> tuple[dict[str, Any], int]:
+def chart_views(suite: SuiteRuns, rows: list[dict[str, Any]], systems: list[str]) -> list[dict[str, Any]]:
+    """The suite's charts as {"kind", "title", "caption", "uri"}: values with CIs, per-item
+    distributions, seeds. Only measured rows are drawn."""
+    out = []
+    if rows:
+        panels = [{"key": r["key"], "higher": r["higher"],
+                   "values": [{"value": c["value"], "lo": c["lo"], "hi": c["hi"]} if c["kind"] == "value" else None
+                              for c in r["cells"]]} for r in rows]
+        out.append({"kind": "values", "title": "Metrics with 95 % bootstrap CIs",
+                    "caption": "Each system's value with its 95 % bootstrap CI over the items; the best of each "
+                               "metric is a green star. Set-level metrics (Fréchet distances, IS, KAD) have no CI.",
+                    "uri": charts.svg_data_uri(charts.values_chart(panels, systems))})
+    keys = [k for k in worst.per_item_keys(suite) if any(r["key"] == k for r in rows)]
+    if keys:
+        higher = {r["key"]: r["higher"] for r in rows}
+        panels = [{"key": k, "higher": higher[k],
+                   "scores": [sorted(worst.item_scores(r, k).values()) for r in suite.runs]} for k in keys]
+        out.append({"kind": "distributions", "title": "Per-item scores",
+                    "caption": "Every scored item (dots) over the quartiles of each system's scores (box; the "
+                               "line is the median, whiskers 1.5 IQR). Failed items have no score and are not drawn.",
+                    "uri": charts.svg_data_uri(charts.distribution_chart(panels, systems))})
+    seeds = suite.seed_summaries
+    if seeds:
+        keys = [r["key"] for r in rows if any(r["key"] in (sd.get("metrics") or {}) for sd in seeds.values())]
+        names = list(seeds)
+        panels = [{"key": k, "higher": next(r["higher"] for r in rows if r["key"] == k),
+                   "seeds": [(seeds[n].get("metrics") or {}).get(k) for n in names]} for k in keys]
+        if panels:
+            out.append({"kind": "seeds", "title": "Spread across seeds",
+                        "caption": "Each seed's value (dots) and mean ± sample std across seeds (bar), from the "
+                                   "seeds.json that `unison-bench run --seeds` writes.",
+                        "uri": charts.svg_data_uri(charts.seeds_chart(panels, names))})
+    return out
+
+
+def worst_view(suite: SuiteRuns, n: int) -> tuple[list[dict[str, Any]], int]:
+    """Per system: its worst ``n`` items on each per-item metric (worst first), and one card with the
+    players and spectrograms of every item listed (an item that is worst on several metrics is
+    shown once)."""
+    views, n_clips = [], 0
+    by_id = {it.id: it for it in suite.testset.items} if suite.testset is not None else {}
+    for block in worst.worst_lists(suite, n):
+        r: Run = block["run"]
+        slug = re.sub(r"[^A-Za-z0-9_-]+", "-", r.label).strip("-")
+        metrics, cards, card_ids = [], [], []
+        for m in block["metrics"]:
+            items = []
+            for item_id, score in m["items"]:
+                anchor = f"worst-{suite.name}-{slug}-{item_id}"
+                items.append({"id": item_id, "score": fmt_num(score), "anchor": anchor if item_id in by_id else None})
+                if item_id in by_id and item_id not in card_ids:
+                    card_ids.append(item_id)
+            metrics.append({"key": m["key"], "arrow": "↑" if m["higher"] else "↓",
+                            "direction": charts.direction(m["higher"]), "ranked": items, "n_unscored": m["n_unscored"]})
+        for item_id in card_ids:
+            card, k = item_view(suite, by_id[item_id], [r])
+            card["anchor"] = f"worst-{suite.name}-{slug}-{item_id}"
+            card["worst_on"] = [{"key": m["key"], "score": it["score"]} for m in metrics for it in m["ranked"]
+                                if it["id"] == item_id]
+            cards.append(card)
+            n_clips += k
+        views.append({"system": r.label, "metrics": metrics, "cards": cards})
+    return views, n_clips
+
+
+def suite_view(suite: SuiteRuns, items_per_suite: int, collector: Collector,
+               worst_per_metric: int = WORST_ITEMS) -> tuple[dict[str, Any], int]:
     keys = suite.metric_keys
     n_items = max((int(r.results["suite"].get("n_items", 0)) for r in suite.runs), default=0)
+    systems = [r.label for r in suite.runs]
     items, n_clips = [], 0
     if suite.testset is not None:
         for it in pick_items(suite, items_per_suite):
@@ -186,54 +262,62 @@ def suite_view(suite: SuiteRuns, items_per_suite: int) -> tuple[dict[str, Any], 
             items.append(v)
             n_clips += n
     rows = metric_rows(suite.runs, keys)
-    subsets = [{"name": s, "rows": metric_rows(suite.runs, keys, s)} for s in suite.subsets]
-    reasons = number_reasons(suite.name, [rows] + [sub["rows"] for sub in subsets])
+    mark_unavailable(rows, collector, suite.name, systems)
+    subsets = []
+    for name in suite.subsets:
+        sub_rows = metric_rows(suite.runs, keys, name)
+        mark_unavailable(sub_rows, collector, suite.name, systems)
+        measured, rest = split_measured(sub_rows)
+        subsets.append({"name": name, "rows": measured, "hidden": rest})
+    measured, hidden = split_measured(rows)
+    worst_systems, n_worst = worst_view(suite, worst_per_metric)
     view = {
         "name": suite.name, "version": suite.version, "scale": suite.scale, "hash": suite.testset_hash[:16],
         "n_items": n_items, "description": _suite_description(suite.name),
-        "systems": [r.label for r in suite.runs],
+        "systems": systems,
         "system_info": [{"label": r.label, "git": (r.results.get("harness") or {}).get("git"),
                          "created": r.results.get("created"), "limit": r.results["suite"].get("limit")}
                         for r in suite.runs],
-        "rows": rows, "subsets": subsets, "reasons": reasons,
+        "rows": measured, "hidden": hidden, "subsets": subsets,
+        "charts": chart_views(suite, measured, systems),
+        "worst": worst_systems, "worst_n": worst_per_metric,
         "examples": items,
         "notes": [suite.testset_missing] if suite.testset_missing else [],
     }
-    return view, n_clips
-
-
-def _split_md_row(line: str) -> list[str]:
-    """Cells of one Markdown table row ('\\|' is a literal bar inside a cell)."""
-    cells = re.split(r"(?<!\\)\|", line.strip().strip("|"))
-    return [c.strip().replace("\\|", "|") for c in cells]
+    return view, n_clips + n_worst
 
 
 def leaderboard_views(results: list[Path]) -> tuple[list[dict[str, Any]], str | None]:
-    """The paper tables with measured rows (bench.leaderboard) as {"name", "header", "rows", "note"}.
+    """The paper tables with measured rows (bench.leaderboard) as {"name", "header", "rows",
+    "footnotes", "note"}: cells say ``n/a¹``, each reason once below its table.
     Returns ([], reason) when they cannot be built."""
     try:
-        from bench.leaderboard import build_tables, to_markdown
+        from bench.leaderboard import build_tables, markdown_rows
 
         tables = build_tables(results)
     except Exception as e:  # noqa: BLE001 - the report still has its own tables
         return [], f"{type(e).__name__}: {e}"
     views = []
     for name, table in sorted(tables.items()):
-        lines = [ln for ln in to_markdown(table).splitlines() if ln.startswith("|")]
-        if len(lines) < 2:
-            continue
-        header = _split_md_row(lines[0])
-        rows = [[{"full": c, "text": "unavailable: " + short_reason(c[len("unavailable: "):])
-                  if c.startswith("unavailable: ") else c} for c in _split_md_row(ln)] for ln in lines[2:]]
-        note = " ".join(ln for ln in to_markdown(table).splitlines()[1:] if ln and not ln.startswith(("|", "#")))
-        views.append({"name": name, "header": header, "rows": rows, "note": note})
+        header, rows, notes = markdown_rows(table)
+        views.append({"name": name, "header": header, "rows": rows,
+                      "footnotes": [{"marker": line.split(" ", 1)[0], "text": reason}
+                                    for line, reason in zip(notes.lines(), notes.reasons)],
+                      "note": "Paper columns hold only paper-protocol numbers; measured offline variants have "
+                              "their own columns named [name@variant]. Measured cells: value [95 % CI] n=items."})
     return views, None
+
+
+def _latest_created(runs: list[Run]) -> str:
+    """When the newest run was made: the page's date comes from its inputs, so the same runs give
+    the same file."""
+    return max((str(r.results.get("created") or "") for r in runs), default="")
 
 
 def build_view(runs_dir: Path, testsets_dir: Path | None, items_per_suite: int | dict[str, int], title: str,
                leaderboards: list[dict[str, Any]] | None = None, notes: list[str] | None = None,
-               run_log: list[dict[str, Any]] | None = None, only: list[Path] | None = None
-               ) -> tuple[dict[str, Any], int, int]:
+               run_log: list[dict[str, Any]] | None = None, only: list[Path] | None = None,
+               worst_per_metric: int = WORST_ITEMS) -> tuple[dict[str, Any], int, int]:
     runs = find_runs(runs_dir, only)
     if not runs:
         raise FileNotFoundError(f"no results.json under {runs_dir}; run `unison-bench run ... --out {runs_dir}` first")
@@ -241,16 +325,17 @@ def build_view(runs_dir: Path, testsets_dir: Path | None, items_per_suite: int |
         leaderboards, why = leaderboard_views([r.dir / "results.json" for r in runs])
         if why:
             log.warning("leaderboards left out of the report: %s", why)
+    collector = Collector(short_reason)
     suites, n_clips = [], 0
     for g in group_by_suite(runs, testsets_dir):
         per = items_per_suite.get(g.name, items_per_suite.get("*", 2)) if isinstance(items_per_suite, dict) \
             else items_per_suite
-        v, n = suite_view(g, per)
+        v, n = suite_view(g, per, collector, worst_per_metric)
         suites.append(v)
         n_clips += n
-    view = {"title": title, "created": now_iso(), "harness": harness_info(), "runs_dir": str(runs_dir),
+    view = {"title": title, "created": _latest_created(runs), "harness": harness_info(), "runs_dir": str(runs_dir),
             "n_runs": len(runs), "suites": suites, "leaderboards": leaderboards, "notes": list(notes or []),
-            "run_log": list(run_log or []),
+            "run_log": list(run_log or []), "unavailable": collector.views(),
             "audio_format": media.AUDIO_FORMAT, "mel_format": media.MEL_FORMAT}
     return view, len(runs), n_clips
 
@@ -258,22 +343,24 @@ def build_view(runs_dir: Path, testsets_dir: Path | None, items_per_suite: int |
 def build_report(runs_dir: str | Path, out_dir: str | Path, *, testsets_dir: str | Path | None = None,
                  items_per_suite: int | dict[str, int] = 2, title: str = "unison-bench report",
                  leaderboards: list[dict[str, Any]] | None = None, notes: list[str] | None = None,
-                 run_log: list[dict[str, Any]] | None = None, only: list[str | Path] | None = None) -> ReportPaths:
+                 run_log: list[dict[str, Any]] | None = None, only: list[str | Path] | None = None,
+                 worst_per_metric: int = WORST_ITEMS) -> ReportPaths:
     """Write ``<out_dir>/index.html`` and ``<out_dir>/summary.md`` from every run under ``runs_dir``.
 
     ``items_per_suite``: items shown with audio per suite, or {suite: n, "*": n for the others}.
+    ``worst_per_metric``: worst items listed per system and per-item metric, with their audio (0 = none).
 
     ``leaderboards``: tables shown after the suites, each {"name", "header": [str], "rows": [[str]],
-    "note": str}; None (default) = the paper tables with measured rows from bench.leaderboard,
-    [] = none. ``notes``: lines shown at the top (e.g. systems that could not run and why).
-    ``run_log``: rows {"suite", "system", "status", "wall", "cpu", "generated"} of the runs made.
-    ``only``: report just these results.json files (default: every one under ``runs_dir``)."""
+    "footnotes": [{"marker", "text"}], "note": str}; None (default) = the paper tables with measured
+    rows from bench.leaderboard, [] = none. ``notes``: lines shown at the top (e.g. systems that could
+    not run and why). ``run_log``: rows {"suite", "system", "status", "wall", "cpu", "generated"} of
+    the runs made. ``only``: report just these results.json files (default: every one under ``runs_dir``)."""
     from bench.report.render import render_html, render_summary
 
     runs_dir, out_dir = Path(runs_dir), Path(out_dir)
     view, n_runs, n_clips = build_view(runs_dir, Path(testsets_dir) if testsets_dir else None,
                                        items_per_suite, title, leaderboards, notes, run_log,
-                                       [Path(p) for p in only] if only is not None else None)
+                                       [Path(p) for p in only] if only is not None else None, worst_per_metric)
     html_path, md_path = out_dir / HTML_NAME, out_dir / SUMMARY_NAME
     atomic_write_text(html_path, render_html(view))
     atomic_write_text(md_path, render_summary(view))

@@ -58,6 +58,7 @@ class SuiteRuns:
     runs: list[Run] = field(default_factory=list)
     testset: TestSet | None = None
     testset_missing: str | None = None  # why the test set's audio cannot be shown
+    seed_summaries: dict[str, dict[str, Any]] = field(default_factory=dict)  # system -> its seeds.json
 
     @property
     def metric_keys(self) -> list[str]:
@@ -138,11 +139,31 @@ def group_by_suite(runs: list[Run], testsets_dir: str | Path | None = None) -> l
     for key in sorted(groups, key=lambda k: (rank[k[0]], k)):
         g = groups[key]
         g.runs.sort(key=_system_order)
+        g.seed_summaries = find_seed_summaries(g)
         g.testset = find_testset(g.name, g.testset_hash, base)
         if g.testset is None:
             g.testset_missing = (f"test set {g.name} (hash {g.testset_hash[:16]}) not found under {base}; "
                                  "rebuild it with `unison-bench build` or pass --testsets")
         out.append(g)
+    return out
+
+
+def find_seed_summaries(suite: SuiteRuns) -> dict[str, dict[str, Any]]:
+    """{system name: seeds.json} for the suite's systems run with ``--seeds`` (bench.multiseed writes
+    it beside the per-seed folders: <runs>/<suite>/<system>/seeds.json), same suite and test set only."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in suite.runs:
+        path = r.dir.parent / "seeds.json"
+        if r.system in out or not path.is_file():
+            continue
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as e:
+            log.warning("%s: unreadable (%s); the seeds chart leaves it out", path, e)
+            continue
+        s = data.get("suite") or {}
+        if s.get("name") == suite.name and s.get("testset_hash") == suite.testset_hash:
+            out[r.system] = data
     return out
 
 

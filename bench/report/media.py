@@ -60,11 +60,52 @@ def data_uri(mime: str, data: bytes) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
+OGG_SERIAL = 0x554E4953  # fixed stream serial ("UNIS"): libsndfile draws a random one per file
+
+
+def _ogg_crc_table() -> list[int]:
+    table = []
+    for i in range(256):
+        r = i << 24
+        for _ in range(8):
+            r = ((r << 1) ^ 0x04C11DB7) if r & 0x80000000 else (r << 1)
+        table.append(r & 0xFFFFFFFF)
+    return table
+
+
+_CRC = _ogg_crc_table()
+
+
+def _ogg_crc(page: bytes) -> int:
+    crc = 0
+    for b in page:
+        crc = ((crc << 8) & 0xFFFFFFFF) ^ _CRC[((crc >> 24) & 0xFF) ^ b]
+    return crc
+
+
+def fixed_serial(ogg: bytes, serial: int = OGG_SERIAL) -> bytes:
+    """The same Ogg stream with every page's serial set to ``serial`` and its CRC recomputed, so the
+    same wave always encodes to the same bytes (and the same report to the same file)."""
+    out, pos = bytearray(), 0
+    while pos < len(ogg):
+        if ogg[pos:pos + 4] != b"OggS":
+            raise ValueError(f"not an Ogg page at byte {pos}")
+        n_seg = ogg[pos + 26]
+        size = 27 + n_seg + sum(ogg[pos + 27:pos + 27 + n_seg])
+        page = bytearray(ogg[pos:pos + size])
+        page[14:18] = serial.to_bytes(4, "little")
+        page[22:26] = b"\0\0\0\0"
+        page[22:26] = _ogg_crc(page).to_bytes(4, "little")
+        out += page
+        pos += size
+    return bytes(out)
+
+
 def opus_bytes(wave: np.ndarray) -> bytes:
     buf = io.BytesIO()
     sf.write(buf, np.asarray(wave, dtype=np.float32), REPORT_SR, format="OGG", subtype="OPUS",
              compression_level=OPUS_LEVEL)
-    return buf.getvalue()
+    return fixed_serial(buf.getvalue())
 
 
 def audio_data_uri(clip: Clip) -> str:

@@ -24,7 +24,7 @@ def _md_cell(c: dict[str, Any]) -> str:
         ci = f" {c['ci']}" if c.get("ci") else ""
         return f"{best}{c['text']}{best}{ci} ({c['count']})"
     if c["kind"] == "unavailable":
-        return f"unavailable: {c['short']} [{c['note']}]"
+        return f"n/a [{c['note']}]"
     return c["text"]
 
 
@@ -37,35 +37,59 @@ def _md_table(rows: list[dict[str, Any]], systems: list[str]) -> list[str]:
     return out
 
 
+def _notes(row: dict[str, Any]) -> str:
+    return ", ".join(dict.fromkeys(c["note"] for c in row["cells"] if c.get("note")))
+
+
+def _unavailable_lines(entries: list[dict[str, Any]]) -> list[str]:
+    lines = ["## Not measured here", "",
+             "One line per metric variant and reason; table cells `n/a [k]` point here.", ""]
+    for u in entries:
+        where = "; ".join(f"{w['suite']} ({', '.join(w['systems'])})" for w in u["where"])
+        needs = (" Needs weights " + ", ".join(f"`{w}`" for w in u["weights"]) + ": "
+                 + ", ".join(f"`{c}`" for c in u["commands"]) + ".") if u["weights"] else ""
+        lines.append(f"{u['number']}. `{u['key']}`: {_md(u['reason'])}{needs} Affected: {_md(where)}.")
+    return lines + [""]
+
+
 def render_summary(view: dict[str, Any]) -> str:
-    """summary.md: per suite, metrics x systems (value, 95% CI, n), the reasons for unavailable
-    cells in full, per-subset tables, and the leaderboards."""
+    """summary.md: the variants not measured here (once, with their reasons), then per suite the
+    measured metrics x systems (value, 95% CI, n), per-subset tables, and the leaderboards."""
     h = view["harness"]
     lines = [f"# {view['title']}", "",
-             f"Generated {view['created']} by unison-bench {h['version']}"
-             + (f" (git {h['git']})" if h.get("git") else "") + f" from {view['n_runs']} runs.", "",
+             f"Runs up to {view['created']}, unison-bench {h['version']}"
+             + (f" (git {h['git']})" if h.get("git") else "") + f", {view['n_runs']} runs.", "",
              "Cells: value [95% bootstrap CI] (n items, failures included); bold = best measured value of the row; "
-             "↑/↓ = higher/lower is better. `unavailable: ...` cells could not be computed here (reasons below each "
-             "table); they never hold a number.", ""]
+             "↑/↓ = higher/lower is better. `n/a [k]` = could not be computed here, for reason k of the list below; "
+             "such cells never hold a number. Variants no system could measure are listed under each table.", ""]
     lines += [f"- {_md(n)}" for n in view["notes"]] + ([""] if view["notes"] else [])
     if view["run_log"]:
         lines += ["| suite | system | items | status | wall | CPU | generated |", "|---|---|---|---|---|---|---|"]
         lines += [f"| {r['suite']} | {_md(r['system'])} | {r.get('items', '')} | {_md(r['status'])} | {r['wall']} | "
                   f"{r['cpu']} | {r['generated']} |"
                   for r in view["run_log"]] + [""]
+    if view["unavailable"]:
+        lines += _unavailable_lines(view["unavailable"])
     for s in view["suites"]:
         lines += [f"## {s['name']} (v{s['version']}, scale {s['scale']}, {s['n_items']} items, test set {s['hash']})", ""]
         lines += [f"_note: {_md(n)}_" for n in s["notes"]]
-        lines += _md_table(s["rows"], s["systems"]) + [""]
+        if s["rows"]:
+            lines += _md_table(s["rows"], s["systems"]) + [""]
+        if s["hidden"]:
+            lines += ["Not measured here: " + ", ".join(f"`{r['key']}` [{_notes(r)}]" for r in s["hidden"]) + ".", ""]
         for sub in s["subsets"]:
-            lines += [f"### {s['name']} / {sub['name']}", ""] + _md_table(sub["rows"], s["systems"]) + [""]
-        if s["reasons"]:
-            lines += ["Unavailable because:", ""]
-            lines += [f"{r['number']}. {_md(r['text'])}" for r in s["reasons"]] + [""]
+            if sub["rows"]:
+                lines += [f"### {s['name']} / {sub['name']}", ""] + _md_table(sub["rows"], s["systems"]) + [""]
+        for w in s["worst"]:
+            lines += [f"Worst items of {_md(w['system'])}: " + "; ".join(
+                f"`{m['key']}` {m['arrow']} " + ", ".join(f"{it['id']} ({it['score']})" for it in m["ranked"])
+                for m in w["metrics"]) + ".", ""]
     for lb in view["leaderboards"]:
         lines += [f"## Leaderboard: {lb['name']}", ""]
         if lb.get("note"):
             lines += [lb["note"], ""]
         lines += ["| " + " | ".join(_md(x) for x in lb["header"]) + " |", "|" + "---|" * len(lb["header"])]
-        lines += ["| " + " | ".join(_md(x["full"]) for x in row) + " |" for row in lb["rows"]] + [""]
+        lines += ["| " + " | ".join(_md(x) for x in row) + " |" for row in lb["rows"]] + [""]
+        if lb.get("footnotes"):
+            lines += [f"{f['marker']} {_md(f['text'])}  " for f in lb["footnotes"]] + [""]
     return "\n".join(lines).rstrip() + "\n"

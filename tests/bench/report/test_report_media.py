@@ -81,3 +81,21 @@ def test_mel_png_draws_segment_boundaries_where_the_prompt_says():
         x_px = left + t / 5.0 * width
         assert np.min(np.abs(cols - x_px)) <= 2, (t, x_px, cols)
     assert len(marked) < 30_000  # palette PNG stays small
+
+
+def test_opus_bytes_are_deterministic_and_valid():
+    """libsndfile draws a random Ogg stream serial per file; the report fixes it (and recomputes each
+    page's CRC) so that the same clip gives the same bytes and the same report the same file."""
+    x = _tone(media.REPORT_SR, 3.0)
+    a, b = media.opus_bytes(x), media.opus_bytes(x)
+    assert a == b
+    assert int.from_bytes(a[14:18], "little") == media.OGG_SERIAL
+    y, sr = sf.read(io.BytesIO(a), dtype="float32")  # libsndfile checks every page's CRC
+    assert sr == media.REPORT_SR and abs(len(y) - len(x)) < 0.02 * sr
+    # our CRC is Ogg's: it reproduces the checksum libsndfile wrote on its own first page
+    raw = io.BytesIO()
+    sf.write(raw, x, media.REPORT_SR, format="OGG", subtype="OPUS")
+    page = bytearray(raw.getvalue()[:27 + raw.getvalue()[26] + sum(raw.getvalue()[27:27 + raw.getvalue()[26]])])
+    stored = int.from_bytes(page[22:26], "little")
+    page[22:26] = bytes(4)
+    assert media._ogg_crc(bytes(page)) == stored
