@@ -242,6 +242,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--items", type=int_in(0, 1000), default=1,
                    help="items per suite with audio in the report (default 1, keeping the committed report about "
                         "1 MB; a suite's default.report_items raises it for that suite)")
+    p.add_argument("--worst", type=int_in(0, 100), default=1, metavar="N",
+                   help="worst items per system and per-item metric in the report, with their audio (default 1)")
     p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--scale", default="mini", choices=["mini"], help="the embedded default is mini only")
     p.add_argument("--suites-dir", action="append", default=None, metavar="DIR")
@@ -304,7 +306,7 @@ def run(args: argparse.Namespace) -> int:
     items = {"*": args.items, **report_items(suites, args.suites_dir, args.items)}
     paths = build_report(out, args.report, testsets_dir=testsets, items_per_suite=items,
                          title="unison-bench embedded default (mini)" + (f", first {args.limit} items" if args.limit else ""),
-                         notes=notes, run_log=run_log, only=made)
+                         notes=notes, run_log=run_log, only=made, worst_per_metric=args.worst)
     report_wall, report_cpu = time.perf_counter() - t0, cpu_seconds() - c0
     total_wall, total_cpu = time.perf_counter() - t_start, cpu_seconds() - c_start
     record = {"suites": suites, "scale": args.scale, "limit": args.limit, "seed": args.seed,

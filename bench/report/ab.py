@@ -128,4 +128,6 @@ def render_ab(view: dict[str, Any]) -> str:
 
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True)
-    return env.from_string(AB_HTML).render(**view)
+    from bench.report.render import dedupe_media
+
+    return dedupe_media(env.from_string(AB_HTML).render(**view))

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from bench.item import Item
 from bench.report import charts, media, worst
 from bench.report.collect import Run, SuiteRuns, find_runs, group_by_suite, pick_items
@@ -112,6 +110,13 @@ def metric_rows(runs: list[Run], keys: list[str], subset: str | None = None) -> 
 
 # ---------------------------------------------------------------- items with audio
 
+def _peak(path: Path) -> float:
+    try:
+        return media.clip_peak(path)
+    except Exception:  # noqa: BLE001 - an unreadable file is reported where it is shown
+        return float("-inf")
+
+
 def _fmt_score(v: Any) -> str:
     return "—" if v is None else fmt_num(float(v))
 
@@ -148,19 +153,22 @@ def item_view(suite: SuiteRuns, item: Item, runs: list[Run] | None = None) -> tu
         clip = None
         if "path" in e:
             try:
-                clip = media.load_clip(e["path"])
+                clip = media.cached_clip(e["path"])
             except Exception as ex:  # noqa: BLE001 - an unreadable output is shown, not fatal
                 e["error"] = (e.get("error") or "") + f" (cannot read audio: {type(ex).__name__}: {ex})"
         clips.append(clip)
-    # one colour scale per item so that levels compare across its clips
-    peaks = [float(np.max(media.log_mel(c.wave))) for c in clips if c is not None]
-    vmax = max(peaks) if peaks else 0.0
+    # one colour scale per item, over its test-set clips and every system's output (not only those
+    # shown), so that levels compare across clips and a clip looks the same in every view of the item
+    vmax = max([_peak(e["path"]) for e, c in zip(entries, clips) if c is not None and e["role"] != "generated"]
+               + [_peak(r.audio(item.id)) for r in suite.runs if r.audio(item.id).is_file()]
+               + [float("-inf")])
+    vmax = vmax if math.isfinite(vmax) else 0.0
     n = 0
     for e, clip in zip(entries, clips):
-        e.pop("path", None)
+        path = e.pop("path", None)
         if clip is None:
             continue
-        e["audio"] = media.audio_data_uri(clip)
+        e["audio"] = media.cached_audio_uri(path)
         e["mel"] = media.png_data_uri(media.mel_png(clip.wave, vmax=vmax, segments=item.segments,
                                                     seconds=item.seconds))
         e["duration"] = f"{clip.original_seconds:.2f} s @ {clip.original_sr} Hz"
@@ -238,7 +246,8 @@ def worst_view(suite: SuiteRuns, n: int) -> tuple[list[dict[str, Any]], int]:
                 if item_id in by_id and item_id not in card_ids:
                     card_ids.append(item_id)
             metrics.append({"key": m["key"], "arrow": "↑" if m["higher"] else "↓",
-                            "direction": charts.direction(m["higher"]), "ranked": items, "n_unscored": m["n_unscored"]})
+                            "direction": charts.direction(m["higher"]), "ranked": items, "n_unscored": m["n_unscored"],
+                            "n_best": m["n_best"], "best": fmt_num(m["best"])})
         for item_id in card_ids:
             card, k = item_view(suite, by_id[item_id], [r])
             card["anchor"] = f"worst-{suite.name}-{slug}-{item_id}"
@@ -246,7 +255,11 @@ def worst_view(suite: SuiteRuns, n: int) -> tuple[list[dict[str, Any]], int]:
                                 if it["id"] == item_id]
             cards.append(card)
             n_clips += k
-        views.append({"system": r.label, "metrics": metrics, "cards": cards})
+        views.append({"system": r.label, "oracle": r.system == "oracle", "metrics": metrics, "cards": cards})
+    # open the first real system with something to hear (the oracle is the ceiling)
+    first = next((k for k, v in enumerate(views) if not v["oracle"] and v["cards"]), 0)
+    for k, v in enumerate(views):
+        v["open"] = k == first
     return views, n_clips
 
 
@@ -336,6 +349,7 @@ def build_view(runs_dir: Path, testsets_dir: Path | None, items_per_suite: int |
     view = {"title": title, "created": _latest_created(runs), "harness": harness_info(), "runs_dir": str(runs_dir),
             "n_runs": len(runs), "suites": suites, "leaderboards": leaderboards, "notes": list(notes or []),
             "run_log": list(run_log or []), "unavailable": collector.views(),
+            "fetch": list(dict.fromkeys(c for e in collector.views() for c in e["commands"])),
             "audio_format": media.AUDIO_FORMAT, "mel_format": media.MEL_FORMAT}
     return view, len(runs), n_clips
 

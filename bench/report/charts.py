@@ -70,7 +70,20 @@ def minify_svg(svg: str) -> str:
     svg = re.sub(r' transform="rotate\(-?0 [^)]*\)"', "", svg)  # text matplotlib "rotates" by 0 degrees
     svg = re.sub(r"\s*\n\s*", " ", svg)
     svg = re.sub(r">\s+<", "><", svg).strip()
-    return _unwrap_bare_groups(svg)
+    return _style_classes(_unwrap_bare_groups(svg))
+
+
+def _style_classes(svg: str) -> str:
+    """Repeated style attributes (every tick label, grid line, marker) become classes of one <style>."""
+    styles = re.findall(r' style="([^"]*)"', svg)
+    repeated = sorted({x for x in styles if styles.count(x) > 1}, key=styles.index)
+    if not repeated:
+        return svg
+    names = {x: f"s{k}" for k, x in enumerate(repeated)}
+    svg = re.sub(r' style="([^"]*)"', lambda m: f' class="{names[m.group(1)]}"' if m.group(1) in names else m.group(0),
+                 svg)
+    css = "".join(f".{n}{{{x}}}" for x, n in names.items())
+    return svg.replace("</style>", css + "</style>", 1) if "</style>" in svg else svg
 
 
 def _unwrap_bare_groups(svg: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -54,6 +55,40 @@ def load_clip(path: str | Path) -> Clip:
     mono = np.nan_to_num(mono[: int(MAX_SECONDS * REPORT_SR)], nan=0.0, posinf=0.0, neginf=0.0)
     return Clip(wave=np.clip(mono, -1.0, 1.0).astype(np.float32), source=path, original_sr=int(sr),
                 original_seconds=float(seconds))
+
+
+def _file_key(path: str | Path) -> tuple[str, int, int]:
+    st = Path(path).stat()
+    return str(Path(path).resolve()), st.st_size, st.st_mtime_ns
+
+
+@lru_cache(maxsize=64)  # a clip appears in several views of one report (examples, worst items, A/B)
+def _cached_clip(key: tuple[str, int, int]) -> Clip:
+    return load_clip(key[0])
+
+
+def cached_clip(path: str | Path) -> Clip:
+    """load_clip, remembered per file (path, size, mtime)."""
+    return _cached_clip(_file_key(path))
+
+
+@lru_cache(maxsize=4096)
+def _cached_peak(key: tuple[str, int, int]) -> float:
+    return float(np.max(log_mel(_cached_clip(key).wave)))
+
+
+def clip_peak(path: str | Path) -> float:
+    """The loudest mel bin of a file's clip in dB (an item's colour scale is the max over its clips)."""
+    return _cached_peak(_file_key(path))
+
+
+@lru_cache(maxsize=1024)
+def _cached_audio_uri(key: tuple[str, int, int]) -> str:
+    return audio_data_uri(_cached_clip(key))
+
+
+def cached_audio_uri(path: str | Path) -> str:
+    return _cached_audio_uri(_file_key(path))
 
 
 def data_uri(mime: str, data: bytes) -> str:

@@ -43,8 +43,9 @@ CSS = r"""<style>
   td.na a { color: inherit; text-decoration: none; }
   .na-demo { color: #9a3412; background: #fff7ed; padding: 0 3px; }
   ol.na-list { font-size: 13px; padding-left: 28px; } ol.na-list li { margin: 4px 0; }
-  ol.na-list .needs, ol.na-list .where { display: block; color: #555; font-size: 12px; }
-  ol.na-list details { display: inline; } ol.na-list .reason { white-space: pre-wrap; max-width: 1000px; }
+  ol.na-list .needs, ol.na-list .where { color: #555; font-size: 12px; } ol.na-list .where::before { content: "· "; }
+  ol.na-list details { display: inline; } ol.na-list details[open] { display: block; }
+  ol.na-list .reason { white-space: pre-wrap; max-width: 1000px; }
   code.cmd { background: #f4f4f6; padding: 1px 4px; border-radius: 3px; }
   details.hidden-rows { margin: 0 0 8px; }
   figure.chart { margin: 14px 0; } figure.chart img { max-width: 100%; display: block; }
@@ -76,7 +77,14 @@ CSS = r"""<style>
 </style>
 """
 
-SELF_CHECK = r"""<pre id="media-status"></pre>
+SELF_CHECK = r"""<script>
+// Media shown more than once is embedded once (bench.report.render.dedupe_media): copies take the
+// data URI of the element they name.
+document.querySelectorAll("[data-same-as]").forEach(function (el) {
+  el.setAttribute("src", document.getElementById(el.dataset.sameAs).getAttribute("src"));
+});
+</script>
+<pre id="media-status"></pre>
 <script>
 // Self-check: report whether every clip and image of the page loaded (read by tests via --dump-dom).
 (function () {
@@ -187,18 +195,18 @@ HTML = HEAD + ERRORS_JS + CSS + "</head>\n" + r"""<body data-media="pending">
 {%- endmacro %}
 
 {% if unavailable %}
-<section id="unavailable"><h2>Not measured here <span class="small">{{ unavailable|length }} metric variant{{ "s" if unavailable|length != 1 }} × reason</span></h2>
-<p class="small">Each line is one metric variant that could not be computed, for one reason, with what it needs and
-  where it struck. Tables show such cells as <span class="na-demo">n/a<sup>k</sup></span> pointing here; they never hold a number.</p>
+<section id="unavailable"><h2>Not measured here</h2>
+<p class="small">{{ unavailable|length }} metric variant{{ "s" if unavailable|length != 1 }} (× reason) could not be computed
+  ({{ unavailable|sum(attribute="n_cells") }} table cells, shown as <span class="na-demo">n/a<sup>k</sup></span> and never as a number).
+  {% if fetch %}Weights that would make them run here: {% for f in fetch %}<code class="cmd">{{ f }}</code>{{ " " if not loop.last }}{% endfor %}.{% endif %}</p>
+<details class="na"><summary>one line per variant and reason: what it needs, where it struck</summary>
 <ol class="na-list">
 {% for u in unavailable %}
-  <li id="{{ u.anchor }}" value="{{ u.number }}"><code>{{ u.key }}</code> — {{ u.short }}
-    {% if u.weights %}<span class="needs">needs weights {% for w in u.weights %}<b>{{ w }}</b>{{ ", " if not loop.last }}{% endfor %}:
-      {% for c in u.commands %}<code class="cmd">{{ c }}</code>{{ " " if not loop.last }}{% endfor %}</span>{% endif %}
+  <li id="{{ u.anchor }}" value="{{ u.number }}"><code>{{ u.key }}</code> — {{ u.short }}{% if u.weights %} <span class="needs">Fetch: {% for c in u.commands %}<code class="cmd">{{ c }}</code>{{ " " if not loop.last }}{% endfor %}.</span>{% endif %}
     <span class="where">{{ u.n_cells }} cell{{ "s" if u.n_cells != 1 }}: {% for w in u.where %}{{ w.suite }} ({{ w.systems|join(", ") }}){{ "; " if not loop.last }}{% endfor %}</span>
-    <details><summary class="small">full reason</summary><div class="small reason">{{ u.reason }}</div></details></li>
+    {% if u.reason != u.short %}<details><summary class="small">full reason</summary><div class="small reason">{{ u.reason }}</div></details>{% endif %}</li>
 {% endfor %}
-</ol></section>
+</ol></details></section>
 {% endif %}
 
 {% for s in suites %}
@@ -220,11 +228,11 @@ HTML = HEAD + ERRORS_JS + CSS + "</head>\n" + r"""<body data-media="pending">
 {% if s.worst %}
 <h3 id="worst-{{ s.name }}">Worst items <span class="small">(up to {{ s.worst_n }} per system and per-item metric, worst first)</span></h3>
 {% for w in s.worst %}
-<details class="worst"{% if loop.first %} open{% endif %}><summary><b>{{ w.system }}</b> <span class="small">{{ w.cards|length }} item{{ "s" if w.cards|length != 1 }}</span></summary>
+<details class="worst"{% if w.open %} open{% endif %}><summary><b>{{ w.system }}</b> <span class="small">{{ w.cards|length }} item{{ "s" if w.cards|length != 1 }}</span></summary>
 <table class="metrics worst-list"><tr><th>metric</th><th></th><th>worst items (score)</th></tr>
 {% for m in w.metrics %}<tr><td><code>{{ m.key }}</code></td><td title="{{ m.direction }}">{{ m.arrow }}</td>
   <td>{% for it in m.ranked %}{% if it.anchor %}<a href="#{{ it.anchor }}">{{ it.id }}</a>{% else %}{{ it.id }}{% endif %} <span class="score">{{ it.score }}</span>{{ " · " if not loop.last }}{% endfor %}
-  {% if m.n_unscored %}<span class="small"> ({{ m.n_unscored }} without a score: failed or not applicable)</span>{% endif %}</td></tr>{% endfor %}
+  {% if not m.ranked %}<span class="small">none: </span>{% endif %}<span class="small">{{ m.n_best }} item{{ "s" if m.n_best != 1 }} at the best score, {{ m.best }}{% if m.n_unscored %}; {{ m.n_unscored }} without a score (failed or not applicable){% endif %}</span></td></tr>{% endfor %}
 </table>
 {% for it in w.cards %}{{ item_card(it, s.name) }}{% endfor %}
 </details>

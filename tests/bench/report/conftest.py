@@ -27,7 +27,10 @@ def toy_runs(tmp_path_factory) -> ToyRuns:
     suite = load_spec(report_toys.write_suite(root / "suites"))
     with pytest.MonkeyPatch.context() as mp:
         bench_toys.register(mp.setitem)
-        for system in ("oracle", "toy_bad"):
+        import bench.systems.catalog as sc
+
+        mp.setitem(sc.SYSTEMS, "toy_gain", report_toys.GainSystem)
+        for system in ("oracle", "toy_bad", "toy_gain"):
             run(RunOptions(suite=suite, system=create_system(system), system_name=system, out=root / "runs",
                            testsets_dir=root / "testsets", progress=False))
     from bench import registry

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 
 from bench.item import Item
+from bench.systems.base import Generated, System
 
 SR = 16000
 SUITE_YAML = """\
@@ -55,3 +57,22 @@ def write_suite(folder: Path) -> Path:
     p = folder / "toy_report.yaml"
     p.write_text(SUITE_YAML)
     return p
+
+
+
+class GainSystem(System):
+    """The target scaled by 1 + 0.2 (k + 1) for item k: every item scores differently on rmsdiff, so
+    the worst-items view has something to rank (the oracle is exact everywhere, toy_bad fails)."""
+
+    name = "toy_gain"
+    batch_size = 2
+
+    def signature(self) -> dict:
+        return {"system": self.name}
+
+    def generate(self, items, root):
+        out = []
+        for it in items:
+            wave, sr = sf.read(str(Path(root) / it.target), dtype="float32")
+            out.append(Generated(np.clip(wave * (1 + 0.2 * (int(it.id[-3:]) + 1)), -1, 1), sr))
+        return out

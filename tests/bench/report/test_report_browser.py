@@ -74,7 +74,7 @@ def test_report_charts_unavailable_list_worst_items_and_ab_page(chromium, toy_ru
     assert 'class="chart chart-values"' in res.dom and 'class="chart chart-distributions"' in res.dom
     assert 'id="unavailable"' in res.dom and 'id="na-1"' in res.dom and "needsw@toy" in res.dom
     assert "show 1 metric variant not measured here" in res.dom
-    assert 'id="worst-toy_report"' in res.dom and 'id="worst-toy_report-toy_bad-item000"' in res.dom
+    assert 'id="worst-toy_report"' in res.dom and 'id="worst-toy_report-toy_gain-item005"' in res.dom
 
     from bench.cli import main
 

@@ -16,10 +16,10 @@ from broken_results import CASES, assert_refused, break_results, break_samples
 
 def test_collect_groups_runs_and_finds_the_test_set_by_hash(toy_runs, tmp_path):
     runs = find_runs(toy_runs.runs)
-    assert sorted(r.system for r in runs) == ["oracle", "toy_bad"]
+    assert sorted(r.system for r in runs) == ["oracle", "toy_bad", "toy_gain"]
     (suite,) = group_by_suite(runs, toy_runs.testsets)
     assert suite.name == "toy_report" and suite.testset is not None and suite.testset_missing is None
-    assert [r.system for r in suite.runs] == ["oracle", "toy_bad"]  # the ceiling first
+    assert [r.system for r in suite.runs] == ["oracle", "toy_bad", "toy_gain"]  # the ceiling first
     picked = pick_items(suite, 3)
     assert [it.subset for it in picked] == ["sequential", "overlapping", "sequential"]  # round robin
     (elsewhere,) = group_by_suite(runs, tmp_path / "empty")
@@ -40,13 +40,19 @@ def test_report_html_and_summary(toy_runs, tmp_path):
     out = tmp_path / "report"
     paths = build_report(toy_runs.runs, out, testsets_dir=toy_runs.testsets, items_per_suite=6, worst_per_metric=2)
     html = paths.html.read_text()
-    # examples: 6 items x (source, reference, target) + the oracle's 6 outputs + toy_bad's readable ones
-    # (item 4 raised, so it has no file; NaN / silent / long / 8 kHz files are still shown); worst items
-    # (rmsdiff is the only per-item metric): the oracle's 2 (all 0, ties by id) and toy_bad's only scored
-    # one, each with its 3 test-set clips and the system's output
-    assert paths.n_clips == (6 * 3 + 6 + 5) + (2 + 1) * 4
-    assert html.count("<audio ") == paths.n_clips and html.count('src="data:audio/ogg;base64,') == paths.n_clips
-    assert html.count('src="data:image/png;base64,') == paths.n_clips
+    # examples: 6 items x (source, reference, target) + the oracle's and toy_gain's 6 outputs + toy_bad's
+    # readable ones (item 4 raised, so it has no file; NaN / silent / long / 8 kHz files are still shown);
+    # worst items (rmsdiff is the only per-item metric): none for the oracle (0 everywhere) and toy_bad
+    # (one scored item, its best), toy_gain's 2 worst (items 5 and 4), each with its 3 test-set clips and
+    # the system's output
+    assert paths.n_clips == (6 * 3 + 6 + 5 + 6) + 2 * 4
+    worst_block = re.search(r'<details class="worst" open><summary><b>toy_gain</b>.*?</table>', html, re.S).group(0)
+    assert worst_block.index(">item005</a>") < worst_block.index(">item004</a>")  # the larger error first
+    assert "item000" not in worst_block
+    # each distinct clip and image is embedded once; its other appearances point at it
+    uris = re.findall(r'src="(data:audio/ogg;base64,[^"]+)"', html)
+    assert html.count("<audio ") == paths.n_clips == len(uris) + html.count('<audio controls preload="metadata" data-same-as=')
+    assert len(set(uris)) == len(uris) and html.count('src="data:image/png;base64,') < paths.n_clips
     assert 'src="/' not in html and "file://" not in html and "http" not in html.replace("http://www.w3.org", "")
     for key in ("rmsdiff@toy", "meanrms@toy", "needsw@toy"):
         assert f"<code>{key}</code>" in html
@@ -69,9 +75,9 @@ def test_unavailable_cells_collapse_to_one_line(toy_runs, tmp_path):
     html = paths.html.read_text()
     reason = "extractor toy_noweights: weights &#39;toy-model&#39; not found"
     # the reason is written once (the list's full-reason text), not in every cell of every table
-    assert html.count(reason) == 2  # the list line's short form and its full text
+    assert html.count(reason) == 1  # once, in the list (short enough to need no "full reason" toggle)
     entry = re.search(r'<li id="na-1" value="1">(.*?)</li>', html, re.S).group(1)
-    assert "<code>needsw@toy</code>" in entry and "toy_report (oracle, toy_bad)" in entry
+    assert "<code>needsw@toy</code>" in entry and "toy_report (oracle, toy_bad, toy_gain)" in entry
     assert "weights fetch" not in entry  # the toy extractor declares no WeightSpec: no command is made up
     # needsw@toy measured nowhere: out of the main table, behind a toggle, its cells point at the entry
     main = html[html.index('<section id="suite-toy_report">'):]
@@ -79,7 +85,7 @@ def test_unavailable_cells_collapse_to_one_line(toy_runs, tmp_path):
     assert "<code>needsw@toy</code>" not in main_table
     hidden = re.search(r'<details class="hidden-rows">.*?</details>', main, re.S).group(0)
     assert "show 1 metric variant not measured here" in hidden
-    assert hidden.count('<a href="#na-1">n/a<sup>1</sup></a>') == 2  # oracle and toy_bad
+    assert hidden.count('<a href="#na-1">n/a<sup>1</sup></a>') == 3  # one per system
 
 
 def test_the_weights_named_come_from_the_extractors_spec():
@@ -122,8 +128,11 @@ def test_worst_items_are_direction_aware(tmp_path):
     run = Run(dir=tmp_path, results={}, samples={
         "a": {"scores": {"up": 0.9, "down": 0.1}}, "b": {"scores": {"up": 0.2, "down": 3.0}},
         "c": {"scores": {"up": 0.5, "down": None}}, "d": {"scores": {"up": 0.2, "down": 2.0}}})
-    assert worst(run, "up", True, 3) == ([("b", 0.2), ("d", 0.2), ("c", 0.5)], 0)  # lowest first, ties by id
-    assert worst(run, "down", False, 2) == ([("b", 3.0), ("d", 2.0)], 1)  # highest first; c has no score
+    # lowest first, ties by id; a (0.9) is at the best score: not "worst"
+    assert worst(run, "up", True, 3) == ([("b", 0.2), ("d", 0.2), ("c", 0.5)], 0, 1)
+    assert worst(run, "down", False, 2) == ([("b", 3.0), ("d", 2.0)], 1, 1)  # highest first; c has no score
+    tied = Run(dir=tmp_path, results={}, samples={i: {"scores": {"wer": 0.0}} for i in "xyz"})
+    assert worst(tied, "wer", False, 2) == ([], 0, 3)  # WER 0 everywhere: nothing is worst
 
 
 def test_only_the_listed_results(toy_runs, tmp_path):
