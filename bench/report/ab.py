@@ -110,6 +110,8 @@ def item_deltas(row_a: dict[str, Any] | None, row_b: dict[str, Any] | None, high
     out = []
     for key in dict.fromkeys([*sa, *sb]):
         va, vb = sa.get(key), sb.get(key)
+        if va is None and vb is None:  # not applicable to this item (or failed on both sides)
+            continue
         if va is None or vb is None:
             out.append({"key": key, "a": fmt_num(va) if va is not None else "—",
                         "b": fmt_num(vb) if vb is not None else "—", "delta": "", "cls": "na"})

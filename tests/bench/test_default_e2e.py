@@ -37,7 +37,9 @@ def test_default_limit_2(tmp_path):
     for suite in SUITES:
         assert f'id="suite-{suite}"' in html
     assert "data:audio/ogg;base64," in html and "data:image/png;base64," in html
-    assert "unavailable: " in html
+    assert "data:image/svg+xml;base64," in html  # the charts
+    # paper-protocol variants without weights: listed once, with the command that fetches them
+    assert 'id="unavailable"' in html and "unison-bench weights fetch vggish" in html
     md = (report / "summary.md").read_text()
     assert all(f"## {s} " in md for s in SUITES)
     assert list((report / "leaderboards").glob("*.md")) and list((report / "leaderboards").glob("*.csv"))
