@@ -27,6 +27,7 @@ STYLE = {
 COLOURS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#555555", "#999999")
 BEST = "#15803d"
 NCOLS = 3
+RASTER_DOTS = 150  # per system and panel; more item dots are drawn as an embedded bitmap
 PANEL_W = 3.7  # inches; the page shows the figure at its natural width (3 panels ~ 1070 px at 96 dpi)
 
 
@@ -182,7 +183,9 @@ def distribution_chart(panels: list[dict[str, Any]], systems: list[str]) -> byte
                            boxprops={"color": "#777777"}, whiskerprops={"color": "#777777"},
                            capprops={"color": "#777777"})
             for i, s in rows:
-                ax.scatter(s, [i + d for d in _jitter(len(s))], s=9, color=colour(i), alpha=0.75, lw=0, zorder=3)
+                # thousands of dots as vectors would weigh megabytes: past RASTER_DOTS they are one image
+                ax.scatter(s, [i + d for d in _jitter(len(s))], s=9, color=colour(i), alpha=0.75, lw=0, zorder=3,
+                           rasterized=len(s) > RASTER_DOTS)
             for i, _ in enumerate(systems):
                 if not p["scores"][i]:
                     ax.text(0.99, i, "no per-item scores", transform=ax.get_yaxis_transform(), ha="right",
