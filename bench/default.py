@@ -240,10 +240,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--testsets", type=Path, default=None,
                    help="test-set folder (default $UNISON_BENCH_TESTSETS, else <out>/testsets)")
     p.add_argument("--items", type=int_in(0, 1000), default=1,
-                   help="items per suite with audio in the report (default 1, keeping the committed report about "
-                        "1 MB; a suite's default.report_items raises it for that suite)")
+                   help="items per suite with audio in the report (default 1; a suite's default.report_items "
+                        "raises it for that suite)")
     p.add_argument("--worst", type=int_in(0, 100), default=1, metavar="N",
-                   help="worst items per system and per-item metric in the report, with their audio (default 1)")
+                   help="worst items per system and per-item metric in the report, with their audio (default 1: "
+                        "they are most of the committed example's 3.9 MB; 0 = none)")
     p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--scale", default="mini", choices=["mini"], help="the embedded default is mini only")
     p.add_argument("--suites-dir", action="append", default=None, metavar="DIR")
