@@ -16,6 +16,7 @@ EXTRACTORS: dict[str, str] = {
     "laion-clap-630k": "bench.extractors.laion_clap:clap_630k",
     "yamnet-16k": "bench.extractors.yamnet:build",
     "faster-whisper-base": "bench.extractors.faster_whisper_base:build",
+    "faster-whisper-base-int8": "bench.extractors.faster_whisper_base:build_int8",
     "faster-whisper-tiny-en": "bench.extractors.faster_whisper_base:build_tiny_en",
     "resemblyzer": "bench.extractors.resemblyzer_ext:build",
     "voice2gender": "bench.extractors.gender:build",

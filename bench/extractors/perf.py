@@ -3,6 +3,11 @@ batches them (``extractor.batch_size``). Clips are real recorded speech (Debian 
 concatenated to the clip length) so that ASR decodes real words.
 
     python -m bench.extractors.perf yamnet-16k faster-whisper-base --n 8 --seconds 10
+    python -m bench.extractors.perf --asr-compute-types float32,int8 --load 2   # ASR compute types, alternated
+
+The compute-type comparison transcribes the same real prompts with each type in turn (A B A B ...),
+quiet or beside ``--load N`` busy processes (a competing job on the same cores), and prints each
+type's real-time factor (wall seconds per second of audio: lower is faster) and their ratio.
 """
 from __future__ import annotations
 
@@ -64,14 +69,84 @@ def extractor_throughput(name: str, n: int = 8, seconds: float = 10.0) -> dict[s
             "realtime_factor": round(n * seconds / dt, 1)}
 
 
+class CompetingLoad:
+    """N busy processes (float32 matrix products, one thread each) for the duration of a block."""
+
+    CODE = "import numpy as np\na = np.random.rand(384, 384).astype(np.float32)\nwhile True:\n    a = a @ a; a /= abs(a).max()\n"
+
+    def __init__(self, n: int):
+        self.n, self.procs = n, []
+
+    def __enter__(self) -> "CompetingLoad":
+        import os
+        import subprocess
+        import sys
+
+        env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        self.procs = [subprocess.Popen([sys.executable, "-c", self.CODE], env=env) for _ in range(self.n)]
+        time.sleep(1.0 if self.n else 0.0)  # let them start
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for proc in self.procs:
+            proc.kill()
+            proc.wait()
+
+
+def asr_compute_types(types: list[str], n: int, seconds: float, load: int, rounds: int) -> dict[str, Any]:
+    """Real-time factor of faster-whisper-base per CTranslate2 compute type, alternated in one run."""
+    from bench.extractors.faster_whisper_base import FasterWhisperBase
+
+    extractors = {}
+    for ct in types:
+        ext = FasterWhisperBase()
+        ext.compute_type = ct
+        extractors[ct] = ext
+    clips = speech_clips(n, seconds, SAMPLE_RATE_ASR)
+    for ext in extractors.values():
+        ext.extract(clips[:1], ["en"])  # load the model and warm up outside the timed rounds
+    audio = n * seconds
+    rtf: dict[str, list[float]] = {ct: [] for ct in types}
+    cpu: dict[str, list[float]] = {ct: [] for ct in types}
+    with CompetingLoad(load):
+        for _ in range(rounds):
+            for ct, ext in extractors.items():
+                t0, c0 = time.perf_counter(), time.process_time()
+                ext.extract(clips, ["en"] * n)
+                rtf[ct].append((time.perf_counter() - t0) / audio)
+                cpu[ct].append((time.process_time() - c0) / audio)
+    med = {ct: float(np.median(v)) for ct, v in rtf.items()}
+    out: dict[str, Any] = {"extractor": "faster-whisper-base", "clips": n, "seconds_per_clip": seconds,
+                           "competing_processes": load, "rounds": rounds,
+                           "realtime_factor_median": {ct: round(v, 3) for ct, v in med.items()},
+                           "realtime_factor_all": {ct: [round(x, 3) for x in v] for ct, v in rtf.items()},
+                           "cpu_seconds_per_audio_second_median": {ct: round(float(np.median(v)), 3)
+                                                                   for ct, v in cpu.items()}}
+    if len(types) == 2:
+        a, b = types
+        out[f"ratio_{a}_over_{b}"] = round(med[a] / med[b], 2)
+    return out
+
+
+SAMPLE_RATE_ASR = 16000
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("extractors", nargs="*", default=["yamnet-16k", "faster-whisper-base",
                    "faster-whisper-tiny-en", "resemblyzer", "voice2gender"])
     p.add_argument("--n", type=int_in(1), default=8)
     p.add_argument("--seconds", type=float_in(0.1, 600.0), default=10.0)
+    p.add_argument("--asr-compute-types", default=None, metavar="A,B",
+                   help="compare faster-whisper-base compute types (e.g. float32,int8) instead")
+    p.add_argument("--load", type=int_in(0, 64), default=0, help="competing busy processes during the comparison")
+    p.add_argument("--rounds", type=int_in(1, 20), default=2, help="alternated rounds of the comparison")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
+    if args.asr_compute_types:
+        types = [t for t in args.asr_compute_types.split(",") if t]
+        print(json.dumps(asr_compute_types(types, args.n, args.seconds, args.load, args.rounds)), flush=True)
+        return 0
     for name in args.extractors:
         print(json.dumps(extractor_throughput(name, args.n, args.seconds)), flush=True)
     return 0

@@ -31,6 +31,10 @@ METRICS: dict[str, str] = {
     "cer@faster-whisper-base-seedtts": "bench.metrics.asr:cer_faster_whisper_base",
     "wer-corpus@faster-whisper-base-seedtts": "bench.metrics.asr:wer_corpus_faster_whisper_base",
     "cer-corpus@faster-whisper-base-seedtts": "bench.metrics.asr:cer_corpus_faster_whisper_base",
+    "wer@faster-whisper-base-int8-seedtts": "bench.metrics.asr:wer_faster_whisper_base_int8",
+    "cer@faster-whisper-base-int8-seedtts": "bench.metrics.asr:cer_faster_whisper_base_int8",
+    "wer-corpus@faster-whisper-base-int8-seedtts": "bench.metrics.asr:wer_corpus_faster_whisper_base_int8",
+    "cer-corpus@faster-whisper-base-int8-seedtts": "bench.metrics.asr:cer_corpus_faster_whisper_base_int8",
     "sim@resemblyzer": "bench.metrics.similarity:sim_resemblyzer",
     # --- offline-extractors helper: classifier/detector-based metrics (pinned, documented) ---
     "gender-acc@voice2gender": "bench.metrics.gender:gender_acc_voice2gender",
