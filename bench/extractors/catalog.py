@@ -6,6 +6,8 @@ EXTRACTORS: dict[str, str] = {
     "waveform-16k": "bench.extractors.waveform:waveform_16k",
     "waveform-44.1k": "bench.extractors.waveform:waveform_44k",
     "waveform-48k": "bench.extractors.waveform:waveform_48k",
+    "waveform-8k": "bench.extractors.waveform_rates:waveform_8k",
+    "waveform-22.05k": "bench.extractors.waveform_rates:waveform_22k",
     "vggish": "bench.extractors.vggish:build",
     "panns-cnn14-16k": "bench.extractors.panns:build",
     "whisper-large-v3-hf": "bench.extractors.whisper_hf:build",
@@ -21,4 +23,5 @@ EXTRACTORS: dict[str, str] = {
     "voice2gender": "bench.extractors.gender:build",
     "laion-clap-music-speech-segments": "bench.extractors.segments:clap_music_speech_segments",
     "yamnet-16k-segments": "bench.extractors.segments:yamnet_segments",
+    "dnsmos-speechmos": "bench.extractors.dnsmos:build",
 }

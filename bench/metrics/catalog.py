@@ -38,4 +38,17 @@ METRICS: dict[str, str] = {
     "presence@yamnet": "bench.metrics.presence:presence_yamnet",
     "clap-seg@laion-music-speech": "bench.metrics.segments:clap_seg_music_speech",
     "presence-seg@yamnet": "bench.metrics.segments:presence_seg_yamnet",
+    # --- signal metrics (enhancement / separation / conversion): reference packages, offline ---
+    "pesq@wb-16k": "bench.metrics.signal:pesq_wb",
+    "pesq@nb-8k": "bench.metrics.signal:pesq_nb",
+    "stoi@16k": "bench.metrics.signal:stoi_16k",
+    "estoi@16k": "bench.metrics.signal:estoi_16k",
+    "si-sdr@16k-cap100": "bench.metrics.signal:si_sdr_16k",
+    "si-sdri@16k-cap100": "bench.metrics.signal:si_sdri_16k",
+    "mcd@pymcd-dtw": "bench.metrics.signal:mcd_dtw",
+    "mcd@pymcd-dtw-sl": "bench.metrics.signal:mcd_dtw_sl",
+    "dnsmos-sig@p835-16k": "bench.metrics.mos:dnsmos_sig",
+    "dnsmos-bak@p835-16k": "bench.metrics.mos:dnsmos_bak",
+    "dnsmos-ovrl@p835-16k": "bench.metrics.mos:dnsmos_ovrl",
+    "dnsmos@p808-16k": "bench.metrics.mos:dnsmos_p808",
 }
