@@ -51,4 +51,9 @@ METRICS: dict[str, str] = {
     "dnsmos-bak@p835-16k": "bench.metrics.mos:dnsmos_bak",
     "dnsmos-ovrl@p835-16k": "bench.metrics.mos:dnsmos_ovrl",
     "dnsmos@p808-16k": "bench.metrics.mos:dnsmos_p808",
+    # --- sample-size-corrected Fréchet distances (fadtk's FAD-inf), one per Fréchet variant ---
+    "fad-inf@vggish": "bench.metrics.fad_inf:fad_inf_vggish",
+    "fd-inf@panns-cnn14-16k": "bench.metrics.fad_inf:fd_inf_panns",
+    "fd-inf@yamnet-16k": "bench.metrics.fad_inf:fd_inf_yamnet",
+    "fad-inf@yamnet-16k": "bench.metrics.fad_inf:fad_inf_yamnet",
 }
