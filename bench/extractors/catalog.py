@@ -24,4 +24,5 @@ EXTRACTORS: dict[str, str] = {
     "laion-clap-music-speech-segments": "bench.extractors.segments:clap_music_speech_segments",
     "yamnet-16k-segments": "bench.extractors.segments:yamnet_segments",
     "dnsmos-speechmos": "bench.extractors.dnsmos:build",
+    "yamnet-16k-frames": "bench.extractors.yamnet_frames:build",
 }

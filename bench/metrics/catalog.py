@@ -56,4 +56,8 @@ METRICS: dict[str, str] = {
     "fd-inf@panns-cnn14-16k": "bench.metrics.fad_inf:fd_inf_panns",
     "fd-inf@yamnet-16k": "bench.metrics.fad_inf:fd_inf_yamnet",
     "fad-inf@yamnet-16k": "bench.metrics.fad_inf:fad_inf_yamnet",
+    # --- timed composition judged on events (YAMNet frame detections, DCASE event-based) ---
+    "event-f1@yamnet-dcase": "bench.metrics.events:event_f1_yamnet",
+    "onset-err@yamnet": "bench.metrics.events:onset_err_yamnet",
+    "offset-err@yamnet": "bench.metrics.events:offset_err_yamnet",
 }
