@@ -25,4 +25,5 @@ EXTRACTORS: dict[str, str] = {
     "yamnet-16k-segments": "bench.extractors.segments:yamnet_segments",
     "dnsmos-speechmos": "bench.extractors.dnsmos:build",
     "yamnet-16k-frames": "bench.extractors.yamnet_frames:build",
+    "msclap-2023": "bench.extractors.msclap_ext:build",
 }

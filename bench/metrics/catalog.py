@@ -60,4 +60,7 @@ METRICS: dict[str, str] = {
     "event-f1@yamnet-dcase": "bench.metrics.events:event_f1_yamnet",
     "onset-err@yamnet": "bench.metrics.events:onset_err_yamnet",
     "offset-err@yamnet": "bench.metrics.events:offset_err_yamnet",
+    # --- paper-protocol extractors the field reports (weights through the resolver) ---
+    "clap@msclap-2023": "bench.metrics.field:clap_msclap",
+    "clap-gt@msclap-2023": "bench.metrics.field:clap_gt_msclap",
 }
