@@ -26,4 +26,5 @@ EXTRACTORS: dict[str, str] = {
     "dnsmos-speechmos": "bench.extractors.dnsmos:build",
     "yamnet-16k-frames": "bench.extractors.yamnet_frames:build",
     "msclap-2023": "bench.extractors.msclap_ext:build",
+    "audiobox-aesthetics": "bench.extractors.audiobox_aesthetics_ext:build",
 }

@@ -63,4 +63,8 @@ METRICS: dict[str, str] = {
     # --- paper-protocol extractors the field reports (weights through the resolver) ---
     "clap@msclap-2023": "bench.metrics.field:clap_msclap",
     "clap-gt@msclap-2023": "bench.metrics.field:clap_gt_msclap",
+    "aes-ce@audiobox-aesthetics": "bench.metrics.field:aes_ce",
+    "aes-cu@audiobox-aesthetics": "bench.metrics.field:aes_cu",
+    "aes-pc@audiobox-aesthetics": "bench.metrics.field:aes_pc",
+    "aes-pq@audiobox-aesthetics": "bench.metrics.field:aes_pq",
 }

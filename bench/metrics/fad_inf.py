@@ -97,11 +97,11 @@ class FDInf(_InfMixin, FD):
 
 # Factories named in bench/metrics/catalog.py: one per existing Fréchet variant.
 def fad_inf_vggish() -> FADInf:
-    return FADInf("vggish", paper_protocol=False)
+    return FADInf("vggish", paper_protocol=True)
 
 
 def fd_inf_panns() -> FDInf:
-    return FDInf("panns-cnn14-16k", paper_protocol=False)
+    return FDInf("panns-cnn14-16k", paper_protocol=True)
 
 
 def fd_inf_yamnet() -> FDInf:

@@ -91,4 +91,4 @@ def test_one_inf_variant_per_frechet_variant():
         name, _, variant = key.partition("@")
         assert f"{name}-inf@{variant}" in METRICS, key
     unavailable = FI.fad_inf_vggish()
-    assert unavailable.needs == {"gen": "vggish", "target": "vggish"} and not unavailable.paper_protocol
+    assert unavailable.needs == {"gen": "vggish", "target": "vggish"} and unavailable.paper_protocol
