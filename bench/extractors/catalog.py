@@ -27,4 +27,5 @@ EXTRACTORS: dict[str, str] = {
     "yamnet-16k-frames": "bench.extractors.yamnet_frames:build",
     "msclap-2023": "bench.extractors.msclap_ext:build",
     "audiobox-aesthetics": "bench.extractors.audiobox_aesthetics_ext:build",
+    "passt-32k": "bench.extractors.passt_ext:build",
 }

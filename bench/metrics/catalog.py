@@ -67,4 +67,7 @@ METRICS: dict[str, str] = {
     "aes-cu@audiobox-aesthetics": "bench.metrics.field:aes_cu",
     "aes-pc@audiobox-aesthetics": "bench.metrics.field:aes_pc",
     "aes-pq@audiobox-aesthetics": "bench.metrics.field:aes_pq",
+    "fd@passt-avbench": "bench.metrics.field:fd_passt",
+    "kl@passt-avbench": "bench.metrics.field:kl_passt",
+    "fd-inf@passt-avbench": "bench.metrics.field:fd_inf_passt",
 }

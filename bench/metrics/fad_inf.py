@@ -15,6 +15,10 @@ max_n < 500 the schedule still runs from 500 down to max_n (fadtk does the same:
 replacement, n may exceed the number of distinct rows); the cell then says so
 (``extra["n_below_min"]``), since the extrapolation rests on few distinct embeddings.
 
+The intercept is not clipped (as in fadtk): for two close sets it can be slightly negative (e.g.
+the oracle's generated set equal to its reference: every FD(n) is a small bias term, and the
+line through them crosses 1/n = 0 below zero).
+
 The Fréchet distance of each subset is bench.metrics.frechet's (eigh-based square root,
 float64); fadtk uses scipy's eig-based one. The conformance test bounds the difference.
 """
