@@ -28,4 +28,5 @@ EXTRACTORS: dict[str, str] = {
     "msclap-2023": "bench.extractors.msclap_ext:build",
     "audiobox-aesthetics": "bench.extractors.audiobox_aesthetics_ext:build",
     "passt-32k": "bench.extractors.passt_ext:build",
+    "utmos22-strong": "bench.extractors.utmos:build",
 }

@@ -70,4 +70,5 @@ METRICS: dict[str, str] = {
     "fd@passt-avbench": "bench.metrics.field:fd_passt",
     "kl@passt-avbench": "bench.metrics.field:kl_passt",
     "fd-inf@passt-avbench": "bench.metrics.field:fd_inf_passt",
+    "utmos@utmos22-strong": "bench.metrics.field:utmos_strong",
 }

@@ -90,3 +90,11 @@ def fd_inf_passt():
     from bench.metrics.fad_inf import FDInf
 
     return FDInf("passt-32k", paper_protocol=True, variant="passt-avbench")
+
+
+def utmos_strong():
+    """UTMOS22 strong learner MOS (bench/extractors/utmos.py), mean over items."""
+    from bench.metrics.mos import FeatureScore
+
+    return FeatureScore("utmos", "utmos22-strong", "utmos22-strong", "mos", paper_protocol=True,
+                        protocol={"model": "UTMOS22 strong (utmos22_strong_step7459_v1.pt)", "sample_rate": 16000})
