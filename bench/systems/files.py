@@ -35,7 +35,7 @@ from bench.item import Item
 from bench.layouts import LAYOUTS, get_layout
 from bench.systems._audio import n_samples, pad_or_crop
 from bench.systems.base import Generated, ItemError, System, SystemInputError
-from bench.systems.folder_match import FileFacts, FolderMatch, match_folder
+from bench.systems.folder_match import FileFacts, FolderMatch, match_folder, unreadable
 from bench.testset import sha256_bytes
 
 FITS = {"none": "none: scored as made (length differences recorded; the suite's duration check applies)",
@@ -135,7 +135,7 @@ class FilesSystem(System):
         try:
             wave, sr = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
         except Exception as e:  # noqa: BLE001 - libsndfile raises several types
-            raise ItemError(f"unreadable: cannot decode {path} ({str(e).splitlines()[0][:300]}){_mp3_hint(path)}") from e
+            raise ItemError(unreadable(path, e)) from e
         if wave.shape[0] == 0:
             raise ItemError(f"empty: {path} holds no samples")
         mono = wave[:, 0].copy() if wave.shape[1] == 1 else wave.mean(axis=1, dtype=np.float64).astype(np.float32)
@@ -217,11 +217,3 @@ def _item_rate(item: Item, testset: Any, default: Any) -> int | None:
             return int(sf.info(str(testset.path(rel))).samplerate)
     return int(default) if isinstance(default, int) and default > 0 else None
 
-
-def _mp3_hint(path: Path) -> str:
-    import soundfile as sf
-
-    if path.suffix.lower() == ".mp3" and "MP3" not in sf.available_formats():
-        return (f"; this libsndfile ({sf.__libsndfile_version__}) cannot decode MP3 (1.1.0 and later can): "
-                "upgrade soundfile / libsndfile or convert the file to WAV or FLAC")
-    return ""

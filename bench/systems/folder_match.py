@@ -98,8 +98,19 @@ def file_facts(folder: Path, rel: str) -> FileFacts:
     try:
         info = sf.info(str(path))
     except Exception as e:  # noqa: BLE001 - libsndfile raises several types; the item fails with the reason
-        return FileFacts(rel, digest, size, error=f"unreadable: {path}: {str(e).splitlines()[0][:300]}")
+        return FileFacts(rel, digest, size, error=unreadable(path, e))
     return FileFacts(rel, digest, size, int(info.samplerate), int(info.channels), int(info.frames))
+
+
+def unreadable(path: Path, e: BaseException) -> str:
+    """The reason an item's file cannot be decoded (naming MP3 support when that is the cause)."""
+    import soundfile as sf
+
+    reason = f"unreadable: {path}: {str(e).splitlines()[0][:300] if str(e) else type(e).__name__}"
+    if path.suffix.lower() == ".mp3" and "MP3" not in sf.available_formats():
+        reason += (f"; this libsndfile ({sf.__libsndfile_version__}) cannot decode MP3 (1.1.0 and later can): "
+                   "upgrade soundfile / libsndfile or convert the file to WAV or FLAC")
+    return reason
 
 
 def looked_for(stems: list[str]) -> str:

@@ -174,6 +174,23 @@ def test_formats_ambiguity_and_unreadable_files(tmp_path, toys):
                                         "(tone005.flac, tone005.wav); keep one")
 
 
+def test_an_mp3_this_libsndfile_cannot_decode_says_so(tmp_path, toys, monkeypatch):
+    """libsndfile decodes MP3 since 1.1.0 (here: see the test above); an older one must say so."""
+    spec, ts = toys
+    folder = targets_folder(ts, tmp_path / "mine", ids=["tone000"])
+    item = ts.items[1]
+    wave, sr = sf.read(ts.path(item.target), dtype="float32")
+    sf.write(folder / f"{item.id}.mp3", wave, sr, format="MP3", subtype="MPEG_LAYER_III")
+    real_info = sf.info
+    monkeypatch.setattr(sf, "available_formats", lambda: {"WAV": "", "FLAC": "", "OGG": ""})
+    monkeypatch.setattr(sf, "info", lambda p, *a, **k: (_ for _ in ()).throw(RuntimeError("Format not recognised."))
+                        if str(p).endswith(".mp3") else real_info(p, *a, **k))
+    rows = samples(run_files(tmp_path, spec, folder))
+    assert rows["tone000"]["status"] == "ok"
+    assert rows[item.id]["error"].startswith(f"unreadable: {folder.resolve() / (item.id + '.mp3')}: Format not recognised.")
+    assert "cannot decode MP3 (1.1.0 and later can)" in rows[item.id]["error"]
+
+
 def test_seed_placeholder_reads_one_folder_per_seed(tmp_path, toys, capsys):
     spec, ts = toys
     targets_folder(ts, tmp_path / "out-0")
