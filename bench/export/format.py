@@ -21,7 +21,8 @@ ITEM_FIELDS = {
     "reference": "the voice prompt (zero-shot TTS): a path relative to this folder, else null",
     "target": "the reference answer, for scoring only - never give it to your model; a path, else null",
     "subset": "the results row the item is counted in (e.g. add / remove / replace), else null",
-    "meta": "anything else the suite records (e.g. prompt_text: the words of `reference`)",
+    "meta": "anything else the suite records (e.g. prompt_text: the words of `reference`); audio paths inside "
+            "meta (stems used in scoring) point into the test set and are not copied here",
 }
 
 LAYOUT_NOTES = {
