@@ -88,6 +88,9 @@ class FilesSystem(System):
 
     def prepare(self, items: list[Item], testset: Any) -> None:
         serves = {it.id for it in testset.items if self.supports(it.task)}
+        if not any(it.id in serves for it in items):
+            raise SystemInputError(f"files: tasks={','.join(self.tasks)} matches none of this run's items (their tasks: "
+                                   f"{', '.join(sorted({it.task for it in items}))}); fix --system-arg tasks=")
         self.match = match_folder(self.folder(), self.layout, items, testset.items, serves)
         default_rate = (testset.info.get("params") or {}).get("sample_rate")
         self.rates = {it.id: _item_rate(it, testset, default_rate) for it in items}
@@ -119,8 +122,9 @@ class FilesSystem(System):
         for it in items:
             if it.id in match.missing:
                 raise ItemError(match.missing[it.id])
-            facts = match.used[it.id]
-            yield self.read(it, facts)
+            if it.id not in match.used:
+                raise ItemError(f"missing: item {it.id} was not part of the run {match.folder} was matched against")
+            yield self.read(it, match.used[it.id])
 
     def read(self, item: Item, facts: FileFacts) -> Generated:
         import soundfile as sf
@@ -182,7 +186,7 @@ class FilesSystem(System):
         if m.other:
             lines.append(f"{len(m.other)} non-audio file(s) ignored: {_listing(m.other)}")
         if m.outside_run:
-            lines.append(f"{len(m.outside_run)} file(s) are for items outside this run (--limit)")
+            lines.append(f"{len(m.outside_run)} file(s) are for items this run leaves out (--limit, tasks=)")
         unreadable = sorted(i for i, f in items.items() if "error" in f)
         if unreadable:
             lines.append(f"{len(unreadable)} file(s) cannot be read: {_listing(unreadable)}")

@@ -11,7 +11,8 @@ Rules (the ``files`` system's, documented in README "Score your own model's audi
 - A run item with exactly one file uses it; with none it is *missing*; with several (``x.wav`` and
   ``x.flac``) it is *ambiguous*. Both fail only that item, with the reason.
 - Audio files whose stem names no item are *unmatched*; files that are not audio are *other*; files
-  of test-set items outside this run (``--limit``) are counted. All are recorded, nothing is renamed.
+  of test-set items this run leaves out (``--limit``, ``tasks=``) are listed apart. All are recorded,
+  nothing is renamed.
 - The folder's content hash is sha256 over the sorted ``<relative path>\\0<file sha256>\\n`` lines of
   the files used.
 
@@ -173,7 +174,7 @@ def match_folder(folder: Path, layout: Layout, run_items: list[Item], all_items:
             m.missing[it.id] = f"missing: no file for item {it.id} in {folder} ({why})"
     if not m.used and not any(r.startswith("ambiguous") for r in m.missing.values()):
         audio_files = [r for r, s in audio.items() if s is not None]
-        outside = f"; {len(m.outside_run)} of them are for items outside this run (--limit)" if m.outside_run else ""
+        outside = f"; {len(m.outside_run)} of them are for items this run leaves out (--limit, tasks=)" if m.outside_run else ""
         raise SystemInputError(
             f"no file in {folder} matches any of the {len(run_ids)} items of this run in the {layout.name} layout "
             f"(expected {layout.summary}, e.g. {examples(layout, [it for it in run_items if it.id in serves])}); "

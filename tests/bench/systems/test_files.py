@@ -233,6 +233,8 @@ def test_bad_input_is_one_clear_error_before_any_work(tmp_path, toys, capsys):
         (["run", "toy_tones", "--system", f"files:{wrong}", "--system-arg", "layout=yaml"],
          ["unknown layout 'yaml'", "ids, seedtts, audiocaps"]),
         (["run", "toy_tones", "--system", f"files:{wrong}", "--system-arg", "fit=stretch"], ["unknown fit 'stretch'"]),
+        (["run", "toy_tones", "--system", f"files:{wrong}", "--system-arg", "tasks=tts"],
+         ["tasks=tts matches none of this run's items", "t2a"]),
         (["run", "toy_tonez", "--system", f"files:{wrong}"], ["unknown suite 'toy_tonez'", "toy_tones"]),
         (["run", "toy_tones", "--system", "files"], ["needs the folder", "files:DIR"]),
     ]
