@@ -141,7 +141,8 @@ def generate_all(system: System, items: list[Item], sigs: dict[str, str], testse
             store.save(it.id, sigs[it.id], g, system.name)
             n_done += 1
         except Exception as e:  # noqa: BLE001 - recorded per item, the suite goes on
-            msg = str(e).splitlines()[0][:500] if isinstance(e, ItemError) else "generation failed: " + one_line(e)
+            msg = ((str(e).splitlines() or ["ItemError"])[0][:500] if isinstance(e, ItemError)
+                   else "generation failed: " + one_line(e))
             log.warning("item %s: %s", it.id, msg)
             errors[it.id] = msg
             store.save_failure(it.id, sigs[it.id], msg)
