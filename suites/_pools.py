@@ -7,7 +7,7 @@ Audio is loaded lazily: listing a pool costs nothing, only the chosen clips are 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable
 
@@ -36,6 +36,7 @@ class SoundSrc:
     id: str
     caption: str  # English caption (AudioCaps caption / stamp label)
     load: Callable[[int], np.ndarray]  # sample rate -> mono float64
+    meta: dict[str, Any] = field(default_factory=dict)  # AudioCaps: youtube_id, audiocap_id, start_time
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,8 @@ def sound_pool(params: dict[str, Any], suite: str) -> list[SoundSrc]:
     if data == "paper":
         root = paper.data_root(params, "audiocaps_root", paper.AUDIOCAPS_ENV, paper.AUDIOCAPS_LAYOUT, suite)
         clips = paper.audiocaps_test(root, params.get("audio_pattern", "test/{youtube_id}.wav"))
-        return [SoundSrc(id=c.id, caption=c.caption, load=lambda sr, p=c.path: load_mono(p, sr).astype(np.float64))
+        return [SoundSrc(id=c.id, caption=c.caption, load=lambda sr, p=c.path: load_mono(p, sr).astype(np.float64),
+                         meta={"youtube_id": c.id, "audiocap_id": c.audiocap_id, "start_time": c.start_time})
                 for c in clips]
     raise ValueError(f"suite {suite!r}: param data={data!r} must be 'offline' or 'paper'")
 

@@ -15,7 +15,7 @@ from bench.item import Item
 from bench.report import media
 from bench.report.collect import Run, SuiteRuns, find_runs, group_by_suite, pick_items
 from bench.results import harness_info, now_iso
-from bench.tables import fmt_num
+from bench.tables import fmt_num, run_notes
 from bench.testset import atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -197,7 +197,8 @@ def suite_view(suite: SuiteRuns, items_per_suite: int) -> tuple[dict[str, Any], 
                         for r in suite.runs],
         "rows": rows, "subsets": subsets, "reasons": reasons,
         "examples": items,
-        "notes": [suite.testset_missing] if suite.testset_missing else [],
+        "notes": ([suite.testset_missing] if suite.testset_missing else [])
+        + run_notes([r.results for r in suite.runs]),  # e.g. files:DIR: files missing / unmatched / resampled
     }
     return view, n_clips
 
