@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from bench.exit_codes import EXIT_BAD_INPUT, EXIT_OK
+from unison.core.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 
 log = logging.getLogger(__name__)
 
@@ -321,7 +321,7 @@ def build_tables(results: Iterable[str | Path], published_dir: Path = PUBLISHED_
 
 def write_leaderboards(results: Iterable[str | Path], out: Path = GENERATED_DIR, published_dir: Path = PUBLISHED_DIR,
                        suites_dir: list[str] | None = None) -> list[Path]:
-    from bench.testset import atomic_write_text
+    from unison.core.files import atomic_write_text
 
     written = []
     for name, table in sorted(build_tables(results, published_dir, suites_dir).items()):

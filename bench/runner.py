@@ -24,16 +24,17 @@ import numpy as np
 import soundfile as sf
 
 from bench import registry
-from bench.cache import AudioHashes, Clip, FeatureCache, signature_hash
+from bench.cache import AudioHashes, Clip, ExtractorFeatureCache as FeatureCache, signature_hash
 from bench.item import Item
 from bench.results import (SCHEMA_VERSION, clean_scores, describe_from_key, harness_info, metric_cell, now_iso,
                            package_versions)
 from bench.spec import SuiteSpec, ValidationSettings, canonical_json
 from bench.systems.base import Generated, System
-from bench.testset import TestSet, atomic_write_bytes, atomic_write_text, build_testset
-from unison import determinism
+from bench.testset import TestSet, build_testset
+from unison.core import determinism
 from unison.core.audio import float_wav_bytes
-from unison.weights import MissingWeightsError
+from unison.core.files import atomic_write_bytes, atomic_write_text
+from unison.core.weights import MissingWeightsError
 
 log = logging.getLogger(__name__)
 

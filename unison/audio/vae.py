@@ -27,7 +27,7 @@ from unison.audio import mmaudio_mel_stats
 from unison.audio.mp_layers import MPConv1d, mp_silu, mp_sum, normalize
 from unison.audio.state_dicts import state_dict_differences
 from unison.config import VAEConfig
-from unison.weights import WeightSpec, load_weights_file, resolve
+from unison.core.weights import WeightSpec, load_weights_file, resolve
 
 log = logging.getLogger(__name__)
 

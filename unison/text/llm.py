@@ -16,7 +16,7 @@ from typing import Callable
 import torch
 
 from unison.config import LLMConfig
-from unison.text.feature_cache import FeatureCache
+from unison.text.hidden_state_cache import HiddenStateCache
 from unison.text.loaders import KINDS, LoadedLLM, load_llm
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def tokenize_prompt(tokenizer, prompt: str, cfg: LLMConfig) -> list[int]:
 class TextEncoder:
     """Frozen LLM features for prompts; see module docstring."""
 
-    def __init__(self, cfg: LLMConfig, cache: FeatureCache, loader: Callable[[LLMConfig], LoadedLLM] = load_llm):
+    def __init__(self, cfg: LLMConfig, cache: HiddenStateCache, loader: Callable[[LLMConfig], LoadedLLM] = load_llm):
         if cfg.kind not in KINDS:
             raise ValueError(f"llm.kind={cfg.kind!r} is unknown; use one of {list(KINDS)}")
         if cfg.max_tokens < 1:
@@ -149,6 +149,6 @@ class TextEncoder:
 
 def build_text_encoder(cfg: LLMConfig) -> TextEncoder:
     """A TextEncoder with the feature cache named by the config (nothing is loaded yet)."""
-    cache = FeatureCache(cfg.cache_dir, storage_dtype=cfg.cache_dtype, memory_mb=cfg.memory_cache_mb)
+    cache = HiddenStateCache(cfg.cache_dir, storage_dtype=cfg.cache_dtype, memory_mb=cfg.memory_cache_mb)
     template_tag(cfg)  # validates llm.template early
     return TextEncoder(cfg, cache)

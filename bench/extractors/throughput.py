@@ -2,7 +2,7 @@
 batches them (``extractor.batch_size``). Clips are real recorded speech (Debian asterisk prompts,
 concatenated to the clip length) so that ASR decodes real words.
 
-    python -m bench.extractors.perf yamnet-16k faster-whisper-base --n 8 --seconds 10
+    python -m bench.extractors.throughput yamnet-16k faster-whisper-base --n 8 --seconds 10
 """
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 
 from unison.core.args import float_in, int_in
+from unison.core.audio import read_mono
+from unison.core.exit_codes import EXIT_OK
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +26,6 @@ SPEECH_DIR = Path("/usr/share/asterisk/sounds/en")  # Debian asterisk-core-sound
 
 def speech_clips(n: int, seconds: float, sample_rate: int, source: Path = SPEECH_DIR) -> list[np.ndarray]:
     """n clips of real speech, each ``seconds`` long at ``sample_rate`` (prompts back to back)."""
-    import librosa
-
     files = sorted(source.glob("*.wav"))
     if not files:
         raise FileNotFoundError(f"no WAV prompts in {source}: apt-get install asterisk-core-sounds-en-wav")
@@ -34,7 +34,7 @@ def speech_clips(n: int, seconds: float, sample_rate: int, source: Path = SPEECH
     for _ in range(n):
         parts, have = [], 0
         while have < need:
-            wav = librosa.load(str(files[k % len(files)]), sr=sample_rate, mono=True)[0]
+            wav = read_mono(files[k % len(files)], sample_rate)[0]
             k += 1
             parts.append(wav)
             have += len(wav)
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO)
     for name in args.extractors:
         print(json.dumps(extractor_throughput(name, args.n, args.seconds)), flush=True)
-    return 0
+    return EXIT_OK
 
 
 if __name__ == "__main__":

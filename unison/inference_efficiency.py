@@ -25,6 +25,9 @@ from typing import Any, Callable
 
 import torch
 
+from unison.core.exit_codes import EXIT_OK
+from unison.core.files import atomic_write_text
+
 log = logging.getLogger(__name__)
 
 FORWARD_TARGET = 0.75
@@ -284,7 +287,8 @@ def measure_item_sampling(rep: PerfReport, args, device: torch.device) -> None:
     the two are alternated so machine drift hits both."""
     from unison.config import load_config
     from unison.model.dit import build_dit
-    from unison.sampler import GuidedVelocity, concat_text, integrate, item_noise, sample
+    from unison.core.seeds import item_noise
+    from unison.sampler import GuidedVelocity, concat_text, integrate, sample
 
     cfg = load_config([f"profile={args.items_model}"] if args.items_model == "tiny" else [f"model={args.items_model}"],
                       cross_checks=False).model
@@ -380,10 +384,7 @@ def run_perf(args: argparse.Namespace) -> int:
     rep.add("maxrss_mb", maxrss_mb(), "process max RSS", f"{maxrss_mb():,.0f} MB", f"{rss0:,.0f} MB at start")
     print(rep.table())
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        tmp = args.json.with_name(f".{args.json.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"device": rep.device, "threads": rep.threads, "torch": torch.__version__,
-                                   "cpus": os.cpu_count(), "loadavg": list(os.getloadavg()),
-                                   **rep.data}, indent=2))
-        os.replace(tmp, args.json)
-    return 0
+        atomic_write_text(args.json, json.dumps({"device": rep.device, "threads": rep.threads, "torch": torch.__version__,
+                                                 "cpus": os.cpu_count(), "loadavg": list(os.getloadavg()),
+                                                 **rep.data}, indent=2))
+    return EXIT_OK
