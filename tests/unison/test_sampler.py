@@ -141,7 +141,7 @@ def test_real_dit_output_is_bitwise_independent_of_batch_position_text_lengths_a
     from unison.config import load_config
     from unison.model.dit import build_dit
 
-    cfg = load_config(["profile=tiny", "llm=minilm", "model.llm_layers=6", "model.llm_hidden=384"])
+    cfg = load_config(["profile=tiny", "llm=minilm"])
     torch.manual_seed(0)
     model = build_dit(cfg.model).eval()
     with torch.no_grad():
