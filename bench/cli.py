@@ -1,4 +1,5 @@
-"""``unison-bench``: list, build, run, tabulate, and (via the metrics helper's modules) regress/compare.
+"""``unison-bench``: list, build, run, tabulate, perf, leaderboard, and (parsers built on use) regress,
+compare, report, default, invariance.
 
 Exit codes (unison.core.exit_codes): 0 success, 1 the command ran and failed (or a check failed), 2 bad
 input (unknown name, invalid suite file, unreadable or malformed results, bad arguments).

@@ -355,7 +355,7 @@ class FeatureStage:
 def _bootstrap(values: list[float]) -> tuple[float, float] | None:
     if len(values) < 2:
         return None
-    from bench.stats import bootstrap_ci  # owned by the "metrics" helper
+    from bench.stats import bootstrap_ci
 
     lo, hi = bootstrap_ci(values)
     return float(lo), float(hi)

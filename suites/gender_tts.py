@@ -66,8 +66,8 @@ def build(params: dict[str, Any], out) -> None:
                 voice = voices[gender][(k // 2) % len(voices[gender])]
                 wave = voice_wave(voice, text, sr)
                 seconds = item_seconds(canvas, wave.size / sr)
-                target_rel = out.add_audio(f"target/{item_id}",
-                                            with_floor(out, item_id, fit_length(wave, seconds_to_samples(seconds, sr))), sr)
+                target = fit_length(wave, seconds_to_samples(seconds, sr))
+                target_rel = out.add_audio(f"target/{item_id}", with_floor(out, item_id, target), sr)
                 meta["target_voice"] = voice
             elif targets != "none":
                 raise ValueError(f"suite {SUITE!r}: param targets={targets!r} must be 'voices' or 'none'")

@@ -49,8 +49,8 @@ def rows_to_items(rows: list[paper.SeedTTSRow], params: dict[str, Any], out) -> 
         if row.target_wav is not None:
             gt = file_wave(row.target_wav, sr)
             seconds = item_seconds(canvas, gt.size / sr)
-            target_rel = out.add_audio(f"target/{row.lang}-{row.utt}",
-                                       with_floor(out, f"{row.lang}-{row.utt}", fit_length(gt, seconds_to_samples(seconds, sr))), sr)
+            target = fit_length(gt, seconds_to_samples(seconds, sr))
+            target_rel = out.add_audio(f"target/{row.lang}-{row.utt}", with_floor(out, f"{row.lang}-{row.utt}", target), sr)
         if "zs" in modes:
             if not row.prompt_wav.is_file():
                 raise FileNotFoundError(f"seedtts: prompt wav {row.prompt_wav} (utt {row.utt!r}) is missing; "

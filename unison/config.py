@@ -35,7 +35,7 @@ class LLMConfig:
 
 @dataclass
 class ModelConfig:
-    """DeepFusion MM-DiT (docs/design.md, "Architecture"). ``fusion``: deep = per-block projector from
+    """DeepFusion MM-DiT (docs/design.md §1). ``fusion``: deep = per-block projector from
     LLM layer i_k; penultimate = one shared projector from layer L-1 feeding a persistent text stream
     (L); deep+penultimate = both (OL). ``arch``: double (MM-DiT double-stream) or single (FLUX-style).
     ``llm_layers`` / ``llm_hidden`` are the selected LLM's sizes: the presets read them from the llm

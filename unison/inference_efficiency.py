@@ -45,7 +45,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repeats", type=int, default=3, help="best-of count for timings")
     p.add_argument("--items-model", default="tiny", help="model preset for the per-item vs batched sampling cost")
     p.add_argument("--items", type=int, default=8, help="items in that comparison")
-    p.add_argument("--llm", default="minilm", help="llm preset for the feature-cache check ('none' skips it)")
+    p.add_argument("--llm", default="minilm", help="llm preset for the hidden-state cache check ('none' skips it)")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--threads", type=int, default=None,
                    help="torch intra-op threads (default: torch's choice); on a CPU shared with other jobs "
@@ -135,7 +135,7 @@ def matmul_peak(dtype: torch.dtype, sizes: list[int], repeats: int, device: torc
 
 
 # ------------------------------------------------------------------------------------------------
-# analytic FLOPs of the double-stream deep-fusion DiT (DESIGN 2.1); multiply-add = 2 FLOPs
+# analytic FLOPs of the double-stream deep-fusion DiT (docs/design.md §1); multiply-add = 2 FLOPs
 
 
 def dit_forward_flops(cfg, n_audio: int, n_text: int, batch: int) -> float:
@@ -325,7 +325,7 @@ def measure_item_sampling(rep: PerfReport, args, device: torch.device) -> None:
             f"wall {a.wall / b.wall:.2f}x; best of {args.repeats} alternated")
 
 
-def measure_feature_cache(rep: PerfReport, llm_preset: str) -> None:
+def measure_hidden_state_cache(rep: PerfReport, llm_preset: str) -> None:
     """First call computes with the LLM and fills a fresh cache; a new encoder serves the same
     prompt from disk without ever loading the LLM."""
     from unison.config import load_config
@@ -378,9 +378,9 @@ def run_perf(args: argparse.Namespace) -> int:
     measure_item_sampling(rep, args, device)
     if args.llm != "none":
         try:
-            measure_feature_cache(rep, args.llm)
+            measure_hidden_state_cache(rep, args.llm)
         except Exception as e:  # noqa: BLE001 - an unavailable offline LLM is reported, not fatal
-            rep.add("cache_unavailable", str(e), "LLM feature cache", "unavailable", str(e)[:120])
+            rep.add("cache_unavailable", str(e), "LLM hidden-state cache", "unavailable", str(e)[:120])
     rep.add("maxrss_mb", maxrss_mb(), "process max RSS", f"{maxrss_mb():,.0f} MB", f"{rss0:,.0f} MB at start")
     print(rep.table())
     if args.json:

@@ -1,4 +1,4 @@
-"""ODE sampling from noise (t = 1) to data (t = 0) with classifier-free guidance (DESIGN.md 2.3).
+"""ODE sampling from noise (t = 1) to data (t = 0) with classifier-free guidance (docs/design.md §4).
 
 The solver loop is deliberately tiny so it can be checked against the math:
 Euler ``z += (t_next - t) * v(z, t)``; midpoint and Heun are the usual second-order variants.

@@ -16,7 +16,7 @@ Outputs per clip:
   "embedding"   (1024,)  mean of the patch embeddings
   "frames"      (P, 1024) patch embeddings (P patches, 0.48 s apart)
   "logits"      (521,)   mean over patches of the RAW pre-sigmoid classifier outputs (the
-                         float Gemm output; see /work/notes/FEATURE_KEYS.md: KL/IS apply softmax
+                         float Gemm output; docs/architecture.md, feature keys: KL/IS apply softmax
                          themselves. YAMNet was trained multi-label with sigmoids, so a softmax
                          over its logits is a convention of those metrics, not the model's own)
   "probs"       (521,)   mean over patches of the per-class sigmoid scores (YAMNet's clip

@@ -1,4 +1,4 @@
-"""The MMAudio mel VAE (DESIGN 2.2), with MMAudio's exact module tree and parameter names.
+"""The MMAudio mel VAE (docs/design.md §2), with MMAudio's exact module tree and parameter names.
 
 Module names, nesting and shapes follow the public facts of hkchengrex/MMAudio
 (mmaudio/ext/autoencoder/{vae,vae_modules,edm2_utils}.py) so that the published ``v1-16.pth`` and

@@ -21,7 +21,8 @@ def item_seed(suite: str, item_id: str, base_seed: int) -> int:
     return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
 
 
-def item_noise(seeds: Sequence[int], frames: int, channels: int, device: "torch.device | str" = "cpu") -> "torch.Tensor":
+def item_noise(seeds: Sequence[int], frames: int, channels: int,
+               device: "torch.device | str" = "cpu") -> "torch.Tensor":
     """Starting noise, one generator per item so an item's noise ignores batch size and order."""
     import torch
 

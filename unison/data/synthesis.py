@@ -1,4 +1,4 @@
-"""Online multi-task synthesis (DESIGN.md 2.4): training tuples for every task of the table, made
+"""Online multi-task synthesis (docs/design.md §5): training tuples for every task of the table, made
 from clip waveforms with torch ops on the training device, then encoded to latents by the codec.
 
 Per item, clips are RMS-normalised, placed at random offsets with short fades at their boundaries,

@@ -105,14 +105,14 @@ class HiddenStateCache:
                 meta = f.metadata() or {}
             hidden = load_file(str(file))["hidden"]
         except (SafetensorError, KeyError, OSError) as err:
-            raise CorruptCacheEntryError(f"cannot read LLM feature cache file {file}: {err}. Delete it to recompute.") from err
+            raise CorruptCacheEntryError(f"cannot read LLM hidden-state cache file {file}: {err}. Delete it to recompute.") from err
         if meta.get("model_key") != model_key or meta.get("prompt") != prompt or meta.get("layer") != str(layer):
             raise CorruptCacheEntryError(
-                f"LLM feature cache file {file} holds (model_key={meta.get('model_key')!r}, layer={meta.get('layer')}) "
+                f"LLM hidden-state cache file {file} holds (model_key={meta.get('model_key')!r}, layer={meta.get('layer')}) "
                 f"but was looked up for (model_key={model_key!r}, layer={layer}). Delete it to recompute."
             )
         if hidden.dtype != self.storage_dtype or hidden.dim() != 2:
-            raise CorruptCacheEntryError(f"LLM feature cache file {file} has {hidden.dtype} {tuple(hidden.shape)}; delete it")
+            raise CorruptCacheEntryError(f"LLM hidden-state cache file {file} has {hidden.dtype} {tuple(hidden.shape)}; delete it")
         return hidden
 
     def _remember(self, mem_key: tuple[str, int], hidden: torch.Tensor) -> None:

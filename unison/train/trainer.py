@@ -1,4 +1,4 @@
-"""The UNISON flow-matching trainer (DESIGN 2.3, 2.5).
+"""The UNISON flow-matching trainer (docs/design.md §3, §6).
 
 One optimizer step: a task-homogeneous batch from the stream -> frozen-LLM features of its
 instructions (text dropped to the empty prompt with p = flow.text_dropout) -> t ~ flow.t_distribution,

