@@ -19,7 +19,7 @@ from typing import Any
 from bench.item import Item
 from bench.metrics.base import Metric, MetricResult
 from unison.core.args import float_in, int_in
-from unison.core.exit_codes import EXIT_FAIL
+from unison.core.exit_codes import EXIT_FAIL, EXIT_OK
 
 log = logging.getLogger(__name__)
 
@@ -166,4 +166,4 @@ def run_perf(args: argparse.Namespace) -> int:
     for key, cell in cold.results["metrics"].items():
         if cell["unavailable"]:
             print(f"  {key}: unavailable: {cell['unavailable']}")
-    return 0 if speedup >= args.min_speedup else 1
+    return EXIT_OK if speedup >= args.min_speedup else EXIT_FAIL

@@ -23,6 +23,7 @@ from bench.metrics.asr import normalize
 from unison.audio.vae import load_vae
 from unison.config import load_config
 from unison.core.audio import resample
+from unison.core.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 from unison.core.files import atomic_write_text
 from unison.train.vae_fit import VAEFitConfig, load_mels, resynthesized_speech
 
@@ -46,7 +47,7 @@ def main() -> int:
     reason = asr.available()
     if reason:
         print(f"error: faster-whisper-base is unavailable: {reason}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     vae = load_vae(audio.vae)
     _, held = load_mels(a.manifest, audio, holdout_every, a.data_root)
     texts, waves = resynthesized_speech(vae, audio, held, a.clips)
@@ -61,10 +62,10 @@ def main() -> int:
     if a.write:
         if report is None:
             print(f"error: --write: no report {report_path} beside the VAE", file=sys.stderr)
-            return 2
+            return EXIT_BAD_INPUT
         report["report"]["wer"] = wer
         atomic_write_text(report_path, json.dumps(report, indent=2))
-    return 0
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from types import SimpleNamespace
 import torch
 
 from unison.core.exit_codes import EXIT_OK
+from unison.core.files import atomic_write_text
 from unison.inference_efficiency import best_time, dit_forward_flops, matmul_peak
 
 log = logging.getLogger(__name__)
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
               f"bf16: {b['step_wall_s']:.2f} s wall / {b['step_cpu_s']:.2f} s CPU, {b['flops'] / 1e9:.0f} GFLOP -> "
               f"{b['fraction_of_bf16_peak']:.0%} of bf16 peak ({b['fraction_of_bf16_peak_cpu']:.0%} by CPU time)")
     if args.json:
-        args.json.write_text(json.dumps(out, indent=2))
+        atomic_write_text(args.json, json.dumps(out, indent=2))
     return EXIT_OK
 
 
