@@ -1,6 +1,7 @@
-"""``unison-bench``: list, build, export, run, tabulate, and (via the metrics helper's modules) regress/compare.
+"""``unison-bench``: list, build, export, run, tabulate, perf, leaderboard, and (parsers built on use)
+regress, compare, report, default, invariance.
 
-Exit codes (bench.exit_codes): 0 success, 1 the command ran and failed (or a check failed), 2 bad
+Exit codes (unison.core.exit_codes): 0 success, 1 the command ran and failed (or a check failed), 2 bad
 input (unknown name, invalid suite file, unreadable or malformed results, bad arguments).
 """
 from __future__ import annotations
@@ -11,8 +12,8 @@ import logging
 import sys
 from pathlib import Path
 
-from bench.exit_codes import EXIT_BAD_INPUT, EXIT_FAIL, EXIT_OK
 from unison.core.args import SEED, int_in
+from unison.core.exit_codes import EXIT_BAD_INPUT, EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK
 
 LAZY_SUBCOMMANDS = {"regress": ("bench.regress", "check a results.json against a baseline"),
                     "compare": ("bench.compare", "compare systems / checkpoints side by side"),
@@ -142,7 +143,7 @@ def _write_seed_summary(reports) -> None:
 
     from bench.multiseed import aggregate_seeds, format_mean_std
     from bench.results import load_results
-    from bench.testset import atomic_write_text
+    from unison.core.files import atomic_write_text
 
     agg = aggregate_seeds([load_results(r.results_path) for r in reports])  # what is on disk, validated
     dest = reports[0].results_path.parent.parent / "seeds.json"  # <out>/<suite>/<system>/seeds.json
@@ -162,7 +163,7 @@ def cmd_table(args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.output:
-        from bench.testset import atomic_write_text
+        from unison.core.files import atomic_write_text
 
         atomic_write_text(Path(args.output), text)
     else:
@@ -171,7 +172,7 @@ def cmd_table(args: argparse.Namespace) -> int:
 
 
 def cmd_perf(args: argparse.Namespace) -> int:
-    from bench.perf import run_perf
+    from bench.cache_speedup import run_perf
 
     return run_perf(args)
 
@@ -251,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_leaderboard)
 
     sp = sub.add_parser("perf", help="time a cold and a warm run of a suite (cache speed-up, clips/s per extractor)")
-    from bench.perf import add_arguments as perf_arguments
+    from bench.cache_speedup import add_arguments as perf_arguments
 
     perf_arguments(sp)
     sp.set_defaults(func=cmd_perf)
@@ -293,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted; rerun the same command to resume", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as e:  # noqa: BLE001 - one line for users, the traceback with -v
         log.debug("failure", exc_info=True)
         print(f"error: {type(e).__name__}: {e}", file=sys.stderr)

@@ -173,7 +173,7 @@ def results_document(*, spec: Any, scale: str, testset: Any, n_items: int, limit
     the system's outputs came from (System.provenance; recorded only when not empty)."""
     from dataclasses import asdict
 
-    from unison import determinism
+    from unison.core import determinism
 
     weights = {str(k): str(v) for k, v in (system.weights() or {}).items()}
     for k, v in signature_checksums(system.signature(), f"system:{system_name}").items():

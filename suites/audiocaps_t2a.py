@@ -14,8 +14,9 @@ from typing import Any
 from bench.item import Item
 from suites import _instructions as ins
 from suites._compose import with_floor
-from suites._mix import fit, loop_to, seconds_to_samples
+from suites._mix import loop_faded
 from suites._pools import pick, sound_pool
+from unison.core.signal import fit_length, seconds_to_samples
 
 SUITE = "audiocaps_t2a"
 
@@ -31,7 +32,7 @@ def build(params: dict[str, Any], out) -> None:
     for src in chosen:
         item_id = "t2a-" + src.id.replace("/", "-")
         wave = src.load(sr)
-        target = loop_to(wave, n_samples, sr) if fill == "loop" else fit(wave, n_samples)
+        target = loop_faded(wave, n_samples, sr) if fill == "loop" else fit_length(wave, n_samples)
         rel = out.add_audio(f"target/{item_id}", with_floor(out, item_id, target), sr)
         out.add_item(Item(id=item_id, task="t2a", instruction=ins.t2a(src.caption), seconds=seconds,
                           seed=out.item_seed(item_id), target=rel, caption=src.caption,

@@ -50,9 +50,9 @@ effects, no YouTube video) use the item id as youtube_id, their 1-based position
 
 
 def task_lines(tasks: list[str]) -> str:
-    from unison.tasks import TASKS
+    from bench.systems.unison import task_description
 
-    return "\n".join(f"- `{t}`: {TASKS[t].description if t in TASKS else 'see the suite file'}" for t in tasks)
+    return "\n".join(f"- `{t}`: {task_description(t) or 'see the suite file'}" for t in tasks)
 
 
 def format_note(suite: str, version: str, scale: str, testset_hash: str, n_items: int, limit: int | None,

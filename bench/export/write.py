@@ -26,7 +26,8 @@ from bench.export.format import FORMAT_NAME, FORMAT_VERSION, ITEM_FIELDS, format
 from bench.item import Item
 from bench.layouts import get_layout
 from bench.spec import SuiteSpec, canonical_json
-from bench.testset import AUDIO_FIELDS, TestSet, build_testset, sha256_bytes
+from bench.testset import AUDIO_FIELDS, TestSet, build_testset
+from unison.core.files import sha256_bytes
 from unison.core.files import atomic_write_bytes
 
 INFO = "export.json"

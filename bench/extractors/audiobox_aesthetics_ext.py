@@ -28,7 +28,7 @@ import torch
 
 from bench.extractors.base import Extractor
 from bench.extractors.weights_common import ResolvedWeights
-from unison.weights import WeightSpec, resolve
+from unison.core.weights import WeightSpec, resolve
 
 SAMPLE_RATE = 16000
 AXES = ("CE", "CU", "PC", "PQ")

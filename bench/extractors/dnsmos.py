@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from bench.extractors.base import Extractor
-from unison.weights import sha256_file
+from unison.core.weights import cached_sha256
 
 SAMPLE_RATE = 16000
 
@@ -54,7 +54,7 @@ class DNSMOSExtractor(Extractor):
         files = model_files()
         return {
             "model": "DNSMOS (speechmos 0.0.1.1 DNSMOS class, non-personalised)",
-            "p835_onnx_sha256": sha256_file(files["p835"]), "p808_onnx_sha256": sha256_file(files["p808"]),
+            "p835_onnx_sha256": cached_sha256(files["p835"]), "p808_onnx_sha256": cached_sha256(files["p808"]),
             "sample_rate": SAMPLE_RATE, "input_length_s": ref.INPUT_LENGTH, "hop_s": 1.0,
             "short_clip": "repeated until >= 9.01 s", "polynomials": "non-personalised P.835 (see module doc)",
             "p808_features": "120 mels, n_fft 321, hop 160, (power_to_db(ref=max)+40)/40, window[:-160]",

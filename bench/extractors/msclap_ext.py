@@ -33,7 +33,7 @@ import torch
 from bench.extractors.base import Extractor
 from bench.extractors.weights_common import ResolvedWeights, torch_load_weights_only
 from bench.item import Item
-from unison.weights import WeightSpec, resolve
+from unison.core.weights import WeightSpec, resolve
 
 SAMPLE_RATE = 44100
 DURATION_S = 7

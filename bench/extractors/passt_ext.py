@@ -29,7 +29,7 @@ import torch
 
 from bench.extractors.base import Extractor
 from bench.extractors.weights_common import ResolvedWeights, load_strict, torch_load_weights_only
-from unison.weights import WeightSpec, resolve
+from unison.core.weights import WeightSpec, resolve
 
 SAMPLE_RATE = 32000
 CLIP_SAMPLES = 320000

@@ -36,7 +36,7 @@ from torch import nn
 
 from bench.extractors.base import Extractor
 from bench.extractors.weights_common import ResolvedWeights, load_strict, torch_load_weights_only
-from unison.weights import WeightSpec, resolve
+from unison.core.weights import WeightSpec, resolve
 
 SAMPLE_RATE = 16000
 CONV_KERNELS = (10, 3, 3, 3, 3, 2, 2)

@@ -4,7 +4,7 @@ Add a variant by adding one line here; the factory returns a bench.metrics.base.
 """
 
 METRICS: dict[str, str] = {
-    # --- metrics helper: paper protocol (weights through the resolver) ---
+    # --- paper protocol (weights through the resolver) ---
     "fad@vggish": "bench.metrics.frechet:fad_vggish",
     "fd@panns-cnn14-16k": "bench.metrics.frechet:fd_panns",
     "kl@panns-cnn14-16k": "bench.metrics.classifier:kl_panns",
@@ -20,7 +20,7 @@ METRICS: dict[str, str] = {
     "sim@wavlm-ecapa": "bench.metrics.similarity:sim_wavlm_ecapa",
     "lsd@ssr-eval": "bench.metrics.lsd:lsd_ssr_eval",
     "lsd@ssr-eval-44.1k": "bench.metrics.lsd:lsd_ssr_eval_44k",
-    # --- metrics helper: offline variants (run on this CPU machine) ---
+    # --- offline variants (run on this CPU machine) ---
     "fd@yamnet-16k": "bench.metrics.frechet:fd_yamnet",
     "fad@yamnet-16k": "bench.metrics.frechet:fad_yamnet",
     "kl@yamnet-16k": "bench.metrics.classifier:kl_yamnet",
@@ -36,7 +36,7 @@ METRICS: dict[str, str] = {
     "wer-corpus@faster-whisper-base-int8-seedtts": "bench.metrics.asr:wer_corpus_faster_whisper_base_int8",
     "cer-corpus@faster-whisper-base-int8-seedtts": "bench.metrics.asr:cer_corpus_faster_whisper_base_int8",
     "sim@resemblyzer": "bench.metrics.similarity:sim_resemblyzer",
-    # --- offline-extractors helper: classifier/detector-based metrics (pinned, documented) ---
+    # --- classifier / detector-based metrics the paper names no model for (pinned, documented) ---
     "gender-acc@voice2gender": "bench.metrics.gender:gender_acc_voice2gender",
     "removal@yamnet-speech": "bench.metrics.removal:removal_yamnet_speech",
     "presence@yamnet": "bench.metrics.presence:presence_yamnet",

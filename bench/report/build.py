@@ -16,7 +16,7 @@ from bench.report import media
 from bench.report.collect import Run, SuiteRuns, find_runs, group_by_suite, pick_items
 from bench.results import harness_info, now_iso
 from bench.tables import fmt_num, run_notes
-from bench.testset import atomic_write_text
+from unison.core.files import atomic_write_text
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,10 @@ from bench.item import Item
 from bench.run.errors import one_line
 from bench.spec import SuiteSpec, canonical_json
 from bench.systems.base import Generated, ItemError, System
-from bench.testset import TestSet, atomic_write_bytes, atomic_write_text
+from bench.testset import TestSet
 from unison.core.audio import float_wav_bytes
-from unison.weights import MissingWeightsError
+from unison.core.files import atomic_write_bytes, atomic_write_text
+from unison.core.weights import MissingWeightsError
 
 log = logging.getLogger(__name__)
 

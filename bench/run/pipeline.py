@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from bench.cache import FeatureCache
+from bench.cache import ExtractorFeatureCache
 from bench.results import results_document, sample_row, write_run
 from bench.run.extract import FeatureStage
 from bench.run.generate import (GenerationStore, dist_rank_world, generate_all, generation_signature,
@@ -130,7 +130,7 @@ def run(opts: RunOptions) -> RunReport:
     with clock("validate"):
         statuses = item_statuses(items, gen_errors, store, sigs, spec.validation)
 
-    cache = FeatureCache(Path(opts.cache_dir) if opts.cache_dir else Path(opts.out) / ".cache" / "features")
+    cache = ExtractorFeatureCache(Path(opts.cache_dir) if opts.cache_dir else Path(opts.out) / ".cache" / "features")
     stage = FeatureStage(cache, items, statuses, testset, store, opts.progress)
     subsets = sorted({it.subset for it in items if it.subset is not None} | set(spec.subsets))
     with clock("extract_score"):

@@ -30,17 +30,16 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from bench.cache import RESAMPLER_QUALITY
 from bench.item import Item
 from bench.layouts import LAYOUTS, get_layout
-from bench.systems._audio import n_samples, pad_or_crop
 from bench.systems.base import Generated, ItemError, System, SystemInputError
 from bench.systems.folder_match import FileFacts, FolderMatch, match_folder, unreadable
-from bench.testset import sha256_bytes
+from unison.core.audio import RESAMPLER, RESAMPLER_QUALITY
+from unison.core.files import sha256_bytes
+from unison.core.signal import fit_length
 
 FITS = {"none": "none: scored as made (length differences recorded; the suite's duration check applies)",
         "pad-crop": "zero-pad or crop at the end to item.seconds"}
-RESAMPLER = "soxr"  # with the quality every extractor's input goes through (bench.cache)
 SEED_FIELD = "{seed}"
 MAX_LISTED = 10  # names listed in a note line (results keep the full lists)
 
@@ -147,7 +146,7 @@ class FilesSystem(System):
         if int(sr) != rate:
             mono = soxr.resample(mono, int(sr), rate, quality=RESAMPLER_QUALITY).astype(np.float32)
         if self.fit == "pad-crop":
-            mono = pad_or_crop(mono, n_samples(item.seconds, rate))
+            mono = fit_length(mono, item.samples(rate))
         return Generated(np.ascontiguousarray(mono, dtype=np.float32), rate, info=self.facts(item.id, facts))
 
     # -- what results.json records

@@ -28,7 +28,7 @@ from pathlib import Path
 from bench.item import Item
 from bench.layouts import AUDIO_EXTENSIONS, LAYOUTS, Layout
 from bench.systems.base import SystemInputError
-from bench.testset import sha256_path
+from unison.core.files import sha256_file
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def file_facts(folder: Path, rel: str) -> FileFacts:
 
     path = folder / rel
     size = path.stat().st_size
-    digest = sha256_path(path)
+    digest = sha256_file(path)
     if size == 0:
         return FileFacts(rel, digest, 0, error=f"empty: {path} is a 0-byte file")
     try:

@@ -12,7 +12,8 @@ import soundfile as sf
 
 from bench.cli import main
 from bench.registry import load_suite
-from bench.testset import build_testset, sha256_path
+from bench.testset import build_testset
+from unison.core.files import sha256_file
 from suites._paper_data import AUDIOCAPS_ENV, parse_meta_lst
 
 LSD = "lsd@ssr-eval"
@@ -60,7 +61,7 @@ def test_export_layout_is_documented_complete_and_deterministic(tmp_path, testse
     assert row["seed"] == items[0].seed and row["seconds"] == 5.0 and row["source"] is None and row["segments"] == []
     info = json.loads(files["export.json"])
     assert info["format_version"] == 1 and info["testset_hash"] == ts.hash and info["limit"] == 4
-    assert info["files"] == {rel: sha256_path(a / rel) for rel in files if rel != "export.json"}
+    assert info["files"] == {rel: sha256_file(a / rel) for rel in files if rel != "export.json"}
     note = files["FORMAT.md"].decode()
     assert note.startswith("# unison-bench export, format 1") and "audiocap_id,youtube_id,start_time,caption" in note
     assert list(csv.reader(files["audiocaps/test.csv"].decode().splitlines()))[:2] == [

@@ -15,7 +15,8 @@ from bench.cli import main
 from bench.registry import create_system
 from bench.run import RunOptions, run
 from bench.spec import load_spec
-from bench.testset import build_testset, sha256_path
+from bench.testset import build_testset
+from unison.core.files import sha256_file
 
 IDS = [f"tone{k:03d}" for k in range(6)]
 
@@ -69,10 +70,10 @@ def test_a_folder_of_the_targets_scores_exactly_like_the_oracle(tmp_path, toys):
         assert res["metrics"][key]["value"] == cell["value"], key  # identical bytes -> identical numbers
     assert {i: r["scores"] for i, r in samples(rep).items()} == {i: r["scores"] for i, r in samples(oracle).items()}
     prov = res["provenance"]
-    lines = "".join(f"{i}.wav\0{sha256_path(folder / f'{i}.wav')}\n" for i in IDS)
+    lines = "".join(f"{i}.wav\0{sha256_file(folder / f'{i}.wav')}\n" for i in IDS)
     assert prov["folder_sha256"] == hashlib.sha256(lines.encode()).hexdigest()
     assert prov["folder"] == str(folder.resolve()) and prov["n_files_used"] == 6 and not prov["missing"]
-    assert prov["items"]["tone000"] == {"file": "tone000.wav", "sha256": sha256_path(folder / "tone000.wav"),
+    assert prov["items"]["tone000"] == {"file": "tone000.wav", "sha256": sha256_file(folder / "tone000.wav"),
                                         "bytes": (folder / "tone000.wav").stat().st_size, "sample_rate": 16000,
                                         "channels": 1, "seconds": 0.5}
     assert prov["notes"] == [f"6 of 6 items have a file in {folder.resolve()} (layout ids, folder sha256 "

@@ -8,10 +8,10 @@ import torch
 from safetensors.torch import load_file
 
 from unison.config import LLMConfig
-from unison.text.feature_cache import FeatureCache
+from unison.core.weights import MissingWeightsError
+from unison.text.hidden_state_cache import HiddenStateCache
 from unison.text.llm import PromptTooLongError, TextEncoder, build_text_encoder, model_key
 from unison.text.loaders import load_llm
-from unison.weights import MissingWeightsError
 
 from tiny_llms import LLAMA_HIDDEN, LLAMA_LAYERS, QWEN_HIDDEN, QWEN_LAYERS
 
@@ -208,7 +208,7 @@ def test_encoder_with_injected_loader_counts_loads(tiny_llama_dir, tmp_path):
         return load_llm(cfg)
 
     cfg = llama_cfg(tiny_llama_dir, tmp_path)
-    enc = TextEncoder(cfg, FeatureCache(tmp_path, storage_dtype="float32"), loader=loader)
+    enc = TextEncoder(cfg, HiddenStateCache(tmp_path, storage_dtype="float32"), loader=loader)
     enc.encode(["dog", "dog", "cat"], [1])
     enc.encode(["dog", "cat"], [1])
     assert calls == ["tiny/llama"]

@@ -12,14 +12,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import uuid
 from collections import OrderedDict
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
+
+from unison.core.files import atomic_path
+from unison.core.paths import cache_root
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,7 @@ class CorruptCacheEntryError(RuntimeError):
 
 def default_cache_root() -> Path:
     """``$UNISON_CACHE_DIR/llm`` (default ``~/.cache/unison/llm``)."""
-    base = os.environ.get("UNISON_CACHE_DIR", str(Path.home() / ".cache" / "unison"))
-    return Path(base) / "llm"
+    return cache_root() / "llm"
 
 
 def entry_key(model_key: str, prompt: str) -> str:
@@ -46,7 +46,7 @@ def entry_key(model_key: str, prompt: str) -> str:
     return hashlib.sha256(json.dumps([model_key, prompt], ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-class FeatureCache:
+class HiddenStateCache:
     """Per-layer hidden-state store: ``get(model_key, prompt, layer)`` / ``put(...)``."""
 
     def __init__(self, root: str | Path | None = None, storage_dtype: str = "bfloat16", memory_mb: float = 256):
@@ -92,14 +92,9 @@ class FeatureCache:
                 "(fp16 overflows on large activations: set llm.cache_dtype=bfloat16)"
             )
         file = self.path(model_key, prompt, layer)
-        file.parent.mkdir(parents=True, exist_ok=True)
         meta = {"model_key": model_key, "prompt": prompt, "layer": str(layer), "n_tokens": str(stored.shape[0])}
-        tmp = file.with_name(f".{file.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-        try:
+        with atomic_path(file) as tmp:
             save_file({"hidden": stored}, str(tmp), metadata=meta)
-            os.replace(tmp, file)
-        finally:
-            tmp.unlink(missing_ok=True)
         self.disk_writes += 1
         self._remember((entry_key(model_key, prompt), layer), stored)
         return stored
@@ -110,14 +105,14 @@ class FeatureCache:
                 meta = f.metadata() or {}
             hidden = load_file(str(file))["hidden"]
         except (SafetensorError, KeyError, OSError) as err:
-            raise CorruptCacheEntryError(f"cannot read LLM feature cache file {file}: {err}. Delete it to recompute.") from err
+            raise CorruptCacheEntryError(f"cannot read LLM hidden-state cache file {file}: {err}. Delete it to recompute.") from err
         if meta.get("model_key") != model_key or meta.get("prompt") != prompt or meta.get("layer") != str(layer):
             raise CorruptCacheEntryError(
-                f"LLM feature cache file {file} holds (model_key={meta.get('model_key')!r}, layer={meta.get('layer')}) "
+                f"LLM hidden-state cache file {file} holds (model_key={meta.get('model_key')!r}, layer={meta.get('layer')}) "
                 f"but was looked up for (model_key={model_key!r}, layer={layer}). Delete it to recompute."
             )
         if hidden.dtype != self.storage_dtype or hidden.dim() != 2:
-            raise CorruptCacheEntryError(f"LLM feature cache file {file} has {hidden.dtype} {tuple(hidden.shape)}; delete it")
+            raise CorruptCacheEntryError(f"LLM hidden-state cache file {file} has {hidden.dtype} {tuple(hidden.shape)}; delete it")
         return hidden
 
     def _remember(self, mem_key: tuple[str, int], hidden: torch.Tensor) -> None:

@@ -25,6 +25,9 @@ from typing import Any, Callable
 
 import torch
 
+from unison.core.exit_codes import EXIT_OK
+from unison.core.files import atomic_write_text
+
 log = logging.getLogger(__name__)
 
 FORWARD_TARGET = 0.75
@@ -42,7 +45,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repeats", type=int, default=3, help="best-of count for timings")
     p.add_argument("--items-model", default="tiny", help="model preset for the per-item vs batched sampling cost")
     p.add_argument("--items", type=int, default=8, help="items in that comparison")
-    p.add_argument("--llm", default="minilm", help="llm preset for the feature-cache check ('none' skips it)")
+    p.add_argument("--llm", default="minilm", help="llm preset for the hidden-state cache check ('none' skips it)")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--threads", type=int, default=None,
                    help="torch intra-op threads (default: torch's choice); on a CPU shared with other jobs "
@@ -132,7 +135,7 @@ def matmul_peak(dtype: torch.dtype, sizes: list[int], repeats: int, device: torc
 
 
 # ------------------------------------------------------------------------------------------------
-# analytic FLOPs of the double-stream deep-fusion DiT (DESIGN 2.1); multiply-add = 2 FLOPs
+# analytic FLOPs of the double-stream deep-fusion DiT (docs/design.md §1); multiply-add = 2 FLOPs
 
 
 def dit_forward_flops(cfg, n_audio: int, n_text: int, batch: int) -> float:
@@ -284,7 +287,8 @@ def measure_item_sampling(rep: PerfReport, args, device: torch.device) -> None:
     the two are alternated so machine drift hits both."""
     from unison.config import load_config
     from unison.model.dit import build_dit
-    from unison.sampler import GuidedVelocity, concat_text, integrate, item_noise, sample
+    from unison.core.seeds import item_noise
+    from unison.sampler import GuidedVelocity, concat_text, integrate, sample
 
     cfg = load_config([f"profile={args.items_model}"] if args.items_model == "tiny" else [f"model={args.items_model}"],
                       cross_checks=False).model
@@ -321,7 +325,7 @@ def measure_item_sampling(rep: PerfReport, args, device: torch.device) -> None:
             f"wall {a.wall / b.wall:.2f}x; best of {args.repeats} alternated")
 
 
-def measure_feature_cache(rep: PerfReport, llm_preset: str) -> None:
+def measure_hidden_state_cache(rep: PerfReport, llm_preset: str) -> None:
     """First call computes with the LLM and fills a fresh cache; a new encoder serves the same
     prompt from disk without ever loading the LLM."""
     from unison.config import load_config
@@ -374,16 +378,13 @@ def run_perf(args: argparse.Namespace) -> int:
     measure_item_sampling(rep, args, device)
     if args.llm != "none":
         try:
-            measure_feature_cache(rep, args.llm)
+            measure_hidden_state_cache(rep, args.llm)
         except Exception as e:  # noqa: BLE001 - an unavailable offline LLM is reported, not fatal
-            rep.add("cache_unavailable", str(e), "LLM feature cache", "unavailable", str(e)[:120])
+            rep.add("cache_unavailable", str(e), "LLM hidden-state cache", "unavailable", str(e)[:120])
     rep.add("maxrss_mb", maxrss_mb(), "process max RSS", f"{maxrss_mb():,.0f} MB", f"{rss0:,.0f} MB at start")
     print(rep.table())
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        tmp = args.json.with_name(f".{args.json.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"device": rep.device, "threads": rep.threads, "torch": torch.__version__,
-                                   "cpus": os.cpu_count(), "loadavg": list(os.getloadavg()),
-                                   **rep.data}, indent=2))
-        os.replace(tmp, args.json)
-    return 0
+        atomic_write_text(args.json, json.dumps({"device": rep.device, "threads": rep.threads, "torch": torch.__version__,
+                                                 "cpus": os.cpu_count(), "loadavg": list(os.getloadavg()),
+                                                 **rep.data}, indent=2))
+    return EXIT_OK

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from unison.data.sources.sounds import tuxpaint_sounds
-from unison.data.sources.speech import asterisk_prompts, librivox_utterances
-from unison.data.sources.voices import VOICES, voices
-from unison.data.sources.audio_io import load_mono
+from unison.core.audio import read_mono
+from unison.core.sources.sounds import tuxpaint_sounds
+from unison.core.sources.speech import asterisk_prompts, librivox_utterances
+from unison.core.sources.voices import VOICES, voices
 
 
 def test_sound_library_is_real_and_captioned():
@@ -15,7 +15,7 @@ def test_sound_library_is_real_and_captioned():
     assert sum(c.caption_zh is not None for c in clips) >= 0.9 * len(clips)
     frog = next(c for c in clips if c.id.endswith("/frog"))
     assert frog.caption_en == "A frog" and frog.caption_zh == "青蛙"
-    wave = load_mono(frog.path, 16000)
+    wave, _ = read_mono(frog.path, 16000)
     assert wave.dtype == np.float32 and wave.size > 1600 and np.abs(wave).max() > 0.01
 
 

@@ -1,15 +1,15 @@
-"""FeatureCache: per-layer safetensors entries, atomic writes, storage dtypes, memory LRU, bad files."""
+"""HiddenStateCache: per-layer safetensors entries, atomic writes, storage dtypes, memory LRU, bad files."""
 from __future__ import annotations
 
 import pytest
 import torch
 from safetensors.torch import save_file
 
-from unison.text.feature_cache import CorruptCacheEntryError, FeatureCache, entry_key
+from unison.text.hidden_state_cache import CorruptCacheEntryError, HiddenStateCache, entry_key
 
 
 def test_roundtrip_and_file_layout(tmp_path):
-    cache = FeatureCache(tmp_path, storage_dtype="bfloat16")
+    cache = HiddenStateCache(tmp_path, storage_dtype="bfloat16")
     h = torch.randn(5, 8)
     assert cache.get("m", "a dog", 3) is None
     stored = cache.put("m", "a dog", 3, h)
@@ -17,7 +17,7 @@ def test_roundtrip_and_file_layout(tmp_path):
     key = entry_key("m", "a dog")
     assert file == tmp_path / key[:2] / f"{key}.L003.bf16.safetensors" and file.is_file()
     assert [p.name for p in file.parent.iterdir()] == [file.name]  # no temp file left behind
-    fresh = FeatureCache(tmp_path, storage_dtype="bfloat16")
+    fresh = HiddenStateCache(tmp_path, storage_dtype="bfloat16")
     got = fresh.get("m", "a dog", 3)
     assert got.dtype == torch.bfloat16 and torch.equal(got, stored) and fresh.disk_reads == 1
     torch.testing.assert_close(got.float(), h, rtol=1 / 128, atol=0)
@@ -30,22 +30,22 @@ def test_keys_do_not_collide_on_concatenation():
 
 def test_storage_dtypes_are_separate_entries(tmp_path):
     h = torch.randn(2, 4)
-    FeatureCache(tmp_path, storage_dtype="float32").put("m", "p", 1, h)
-    assert FeatureCache(tmp_path, storage_dtype="float16").get("m", "p", 1) is None
-    assert torch.equal(FeatureCache(tmp_path, storage_dtype="float32").get("m", "p", 1), h)
+    HiddenStateCache(tmp_path, storage_dtype="float32").put("m", "p", 1, h)
+    assert HiddenStateCache(tmp_path, storage_dtype="float16").get("m", "p", 1) is None
+    assert torch.equal(HiddenStateCache(tmp_path, storage_dtype="float32").get("m", "p", 1), h)
     with pytest.raises(ValueError, match="llm.cache_dtype"):
-        FeatureCache(tmp_path, storage_dtype="int8")
+        HiddenStateCache(tmp_path, storage_dtype="int8")
 
 
 def test_fp16_overflow_is_refused(tmp_path):
     # Gemma-3 270M middle layers reach |h| ~ 1e5 (measured), beyond fp16's 65504
     with pytest.raises(ValueError, match="not finite.*bfloat16"):
-        FeatureCache(tmp_path, storage_dtype="float16").put("m", "p", 1, torch.tensor([[1e5, 0.0]]))
-    FeatureCache(tmp_path, storage_dtype="bfloat16").put("m", "p", 1, torch.tensor([[1e5, 0.0]]))
+        HiddenStateCache(tmp_path, storage_dtype="float16").put("m", "p", 1, torch.tensor([[1e5, 0.0]]))
+    HiddenStateCache(tmp_path, storage_dtype="bfloat16").put("m", "p", 1, torch.tensor([[1e5, 0.0]]))
 
 
 def test_memory_lru_is_bounded(tmp_path):
-    cache = FeatureCache(tmp_path, storage_dtype="float32", memory_mb=3 * 4 * 64 / (1 << 20))  # 3 entries
+    cache = HiddenStateCache(tmp_path, storage_dtype="float32", memory_mb=3 * 4 * 64 / (1 << 20))  # 3 entries
     for i in range(4):
         cache.put("m", f"p{i}", 0, torch.full((4, 16), float(i)))
     assert cache.get("m", "p3", 0) is not None and cache.disk_reads == 0
@@ -54,12 +54,12 @@ def test_memory_lru_is_bounded(tmp_path):
 
 
 def test_empty_entry(tmp_path):
-    FeatureCache(tmp_path).put("m", "", 1, torch.zeros(0, 8))
-    assert FeatureCache(tmp_path).get("m", "", 1).shape == (0, 8)
+    HiddenStateCache(tmp_path).put("m", "", 1, torch.zeros(0, 8))
+    assert HiddenStateCache(tmp_path).get("m", "", 1).shape == (0, 8)
 
 
 def test_bad_files_are_clear_errors(tmp_path):
-    cache = FeatureCache(tmp_path, storage_dtype="float32")
+    cache = HiddenStateCache(tmp_path, storage_dtype="float32")
     file = cache.path("m", "p", 1)
     file.parent.mkdir(parents=True)
     file.write_bytes(b"not a safetensors file")

@@ -1,10 +1,10 @@
-"""Training throughput benchmark (not a timed test): ``python -m unison.train.perf``.
+"""Training throughput benchmark (not a timed test): ``python -m unison.train.throughput``.
 
 1. the tiny profile's trainer: optimizer steps/s and samples/s (batch of the config, its clip
    length, bf16 autocast as configured) on in-memory batches, so only the training step is timed;
 2. D24 (or ``--model``): one forward + backward at batch 1 under bf16 autocast, 313 audio and 64
    text tokens, with analytic FLOPs (3 x the forward's: backward = 2 x forward) and the achieved
-   fraction of the machine's measured bf16 matmul peak (unison.perf's measurement).
+   fraction of the machine's measured bf16 matmul peak (unison.inference_efficiency's measurement).
 Wall and process-CPU times are both reported: on a shared machine the CPU time is the stable one.
 """
 from __future__ import annotations
@@ -18,7 +18,9 @@ from types import SimpleNamespace
 
 import torch
 
-from unison.perf import best_time, dit_forward_flops, matmul_peak
+from unison.core.exit_codes import EXIT_OK
+from unison.core.files import atomic_write_text
+from unison.inference_efficiency import best_time, dit_forward_flops, matmul_peak
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +109,7 @@ def big_step(model_preset: str, n_audio: int, n_text: int, repeats: int) -> dict
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m unison.train.perf", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m unison.train.throughput", description=__doc__.splitlines()[0])
     p.add_argument("--tiny-steps", type=int, default=20)
     p.add_argument("--model", default="d24", help="model preset for the single-step measurement ('none' skips it)")
     p.add_argument("--audio-tokens", type=int, default=313)
@@ -146,8 +148,8 @@ def main(argv: list[str] | None = None) -> int:
               f"bf16: {b['step_wall_s']:.2f} s wall / {b['step_cpu_s']:.2f} s CPU, {b['flops'] / 1e9:.0f} GFLOP -> "
               f"{b['fraction_of_bf16_peak']:.0%} of bf16 peak ({b['fraction_of_bf16_peak_cpu']:.0%} by CPU time)")
     if args.json:
-        args.json.write_text(json.dumps(out, indent=2))
-    return 0
+        atomic_write_text(args.json, json.dumps(out, indent=2))
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 batches them (``extractor.batch_size``). Clips are real recorded speech (Debian asterisk prompts,
 concatenated to the clip length) so that ASR decodes real words.
 
-    python -m bench.extractors.perf yamnet-16k faster-whisper-base --n 8 --seconds 10
-    python -m bench.extractors.perf --asr-compute-types float32,int8 --load 2   # ASR compute types, alternated
+    python -m bench.extractors.throughput yamnet-16k faster-whisper-base --n 8 --seconds 10
+    python -m bench.extractors.throughput --asr-compute-types float32,int8 --load 2   # ASR compute types, alternated
 
 The compute-type comparison transcribes the same real prompts with each type in turn (A B A B ...),
 quiet or beside ``--load N`` busy processes (a competing job on the same cores), and prints each
@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 
 from unison.core.args import float_in, int_in
+from unison.core.audio import read_mono
+from unison.core.exit_codes import EXIT_OK
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +31,6 @@ SPEECH_DIR = Path("/usr/share/asterisk/sounds/en")  # Debian asterisk-core-sound
 
 def speech_clips(n: int, seconds: float, sample_rate: int, source: Path = SPEECH_DIR) -> list[np.ndarray]:
     """n clips of real speech, each ``seconds`` long at ``sample_rate`` (prompts back to back)."""
-    import librosa
-
     files = sorted(source.glob("*.wav"))
     if not files:
         raise FileNotFoundError(f"no WAV prompts in {source}: apt-get install asterisk-core-sounds-en-wav")
@@ -39,7 +39,7 @@ def speech_clips(n: int, seconds: float, sample_rate: int, source: Path = SPEECH
     for _ in range(n):
         parts, have = [], 0
         while have < need:
-            wav = librosa.load(str(files[k % len(files)]), sr=sample_rate, mono=True)[0]
+            wav = read_mono(files[k % len(files)], sample_rate)[0]
             k += 1
             parts.append(wav)
             have += len(wav)
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     for name in args.extractors:
         print(json.dumps(extractor_throughput(name, args.n, args.seconds)), flush=True)
-    return 0
+    return EXIT_OK
 
 
 if __name__ == "__main__":

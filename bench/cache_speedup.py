@@ -16,11 +16,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from bench.item import Item
 from bench.metrics.base import Metric, MetricResult
 from unison.core.args import float_in, int_in
+from unison.core.exit_codes import EXIT_FAIL, EXIT_OK
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +28,7 @@ name: perf_clips
 version: "1"
 task: t2a
 description: Real recorded sound effects and speech prompts, 3 s each (perf measurements only).
-builder: bench.perf:build_perf_clips
+builder: bench.cache_speedup:build_perf_clips
 seed: 0
 scales:
   mini: {{n: {n}, seconds: 3.0, sample_rate: 16000}}
@@ -41,9 +40,10 @@ validation: {{duration_tolerance: 0.05}}
 
 def build_perf_clips(params: dict, out) -> None:
     """Alternate real sound effects and real speech; pad/crop to ``seconds``."""
-    from unison.data.sources.audio_io import load_mono
-    from unison.data.sources.sounds import tuxpaint_sounds
-    from unison.data.sources.speech import asterisk_prompts
+    from unison.core.audio import read_mono
+    from unison.core.signal import fit_length
+    from unison.core.sources.sounds import tuxpaint_sounds
+    from unison.core.sources.speech import asterisk_prompts
 
     n, seconds, sr = int(params["n"]), float(params["seconds"]), int(params["sample_rate"])
     sounds, speech = tuxpaint_sounds(), asterisk_prompts()
@@ -51,8 +51,7 @@ def build_perf_clips(params: dict, out) -> None:
     for k in range(n):
         use_speech = k % 2 == 1
         clip = speech[(k // 2) % len(speech)] if use_speech else sounds[(k // 2) % len(sounds)]
-        wave = load_mono(clip.path, sr)[:length]
-        wave = np.pad(wave, (0, length - wave.size))  # (length,)
+        wave = fit_length(read_mono(clip.path, sr)[0], length)  # (length,)
         item_id = f"clip{k:03d}"
         rel = out.add_audio(f"target/{item_id}", wave, sr)
         out.add_item(Item(id=item_id, task="t2a", instruction=getattr(clip, "caption_en", None) or clip.transcript,
@@ -121,7 +120,7 @@ def run_perf(args: argparse.Namespace) -> int:
             print(f"skipped extractor {name}: {reason}")
         if not exts:
             print("no available extractor to measure")
-            return 1
+            return EXIT_FAIL
         metrics = []
         for name in exts:
             key = f"perf-probe@{name}"
@@ -166,8 +165,8 @@ def run_perf(args: argparse.Namespace) -> int:
     warm_misses = sum(s["misses"] for s in warm.extract_stats.values())
     if warm_misses or warm.generated:
         print(f"warm run recomputed {warm_misses} features and {warm.generated} generations (expected 0)")
-        return 1
+        return EXIT_FAIL
     for key, cell in cold.results["metrics"].items():
         if cell["unavailable"]:
             print(f"  {key}: unavailable: {cell['unavailable']}")
-    return 0 if speedup >= args.min_speedup else 1
+    return EXIT_OK if speedup >= args.min_speedup else EXIT_FAIL
