@@ -44,8 +44,15 @@ def template_tag(cfg: LLMConfig) -> str:
 
 
 def model_key(cfg: LLMConfig) -> str:
-    """Model id + revision + template + compute dtype: everything that changes the features."""
-    return f"{cfg.kind}:{cfg.model_id}@{cfg.revision}|{template_tag(cfg)}|{cfg.dtype}"
+    """Model id + revision + template + compute dtype + the numerics (torch version, MKL's
+    reproducibility mode): everything that changes the features. Without the numerics, a cache
+    filled by another torch or MKL mode would hand back features one bf16 step away from what
+    this process computes, and the audio would depend on which process filled the cache."""
+    from unison.core.determinism import settings
+
+    numerics = settings()
+    return (f"{cfg.kind}:{cfg.model_id}@{cfg.revision}|{template_tag(cfg)}|{cfg.dtype}"
+            f"|torch {numerics['torch']}|MKL_CBWR {numerics['MKL_CBWR']}")
 
 
 def tokenize_prompt(tokenizer, prompt: str, cfg: LLMConfig) -> list[int]:

@@ -16,7 +16,7 @@ pytest.importorskip("audiobox_aesthetics")
 from audiobox_aesthetics.model import aes as aes_mod  # noqa: E402
 from audiobox_aesthetics.model.wavlm import WavLMConfig  # noqa: E402
 
-from bench.cache import load_audio  # noqa: E402
+from unison.core.audio import read_mono  # noqa: E402
 from bench.extractors.audiobox_aesthetics_ext import AXES, AudioboxAestheticsExtractor  # noqa: E402
 from bench.item import Item  # noqa: E402
 from bench.metrics import field  # noqa: E402
@@ -56,7 +56,7 @@ def test_loads_published_layout_and_matches_the_module(tiny_ckpt):
     src, _ = tiny_ckpt
     ext = AudioboxAestheticsExtractor()
     assert ext.available() is None and len(ext.signature()["weights_sha256"]) == 64
-    x = load_audio(CLIP, 16000)
+    x = read_mono(CLIP, 16000)[0]
     long = np.concatenate([x, x])  # 14.2 s: two windows, the second 4.2 s long
     feats = ext.extract([x, long, np.zeros(0, np.float32)], [None] * 3)
     assert set(feats[0]) == set(AXES) and "error" in feats[2]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from bench.cache import load_audio
+from unison.core.audio import read_mono
 from bench.extractors.dnsmos import DNSMOSExtractor
 from bench.item import Item
 from bench.metrics import mos
@@ -36,14 +36,14 @@ def test_matches_speechmos_on_real_speech(ext):
             pytest.skip(f"{p} missing")
     # 16 kHz files: the same samples reach the same code -> identical numbers.
     for p in CLIPS_16K:
-        ours = ext.extract([load_audio(p, 16000)], [None])[0]
+        ours = ext.extract([read_mono(p, 16000)[0]], [None])[0]
         theirs = ref.run(sf.read(str(p), dtype="float32")[0], 16000)
         for k, rk in KEYS.items():
             assert ours[k] == pytest.approx(float(theirs[rk]), abs=1e-6), (p.name, k)
         assert 1.0 < ours["ovrl"] < 5.0 and 1.0 < ours["p808"] < 5.0
     # An 8 kHz file: the reference's path input loads it with librosa.load(sr=16000) (soxr_hq),
     # ours with soundfile + soxr HQ; the resampled samples differ by float32 round-off only.
-    ours = ext.extract([load_audio(ASTERISK_8K, 16000)], [None])[0]
+    ours = ext.extract([read_mono(ASTERISK_8K, 16000)[0]], [None])[0]
     theirs = ref.run(str(ASTERISK_8K), 16000)
     for k, rk in KEYS.items():
         assert ours[k] == pytest.approx(float(theirs[rk]), abs=1e-3), k
@@ -53,7 +53,7 @@ def test_metric_per_item_and_bad_clips(ext):
     p = CLIPS_16K[0]
     if not p.is_file():
         pytest.skip(f"{p} missing")
-    x = load_audio(p, 16000)
+    x = read_mono(p, 16000)[0]
     loud = x * (1.5 / np.abs(x).max())
     feats = ext.extract([x, loud, np.zeros(0, np.float32), np.full(100, np.nan, np.float32)], [None] * 4)
     assert "outside [-1, 1]" in feats[1]["error"] and "non-empty" in feats[2]["error"] and "NaN" in feats[3]["error"]

@@ -15,7 +15,7 @@ pytest.importorskip("hear21passt")
 
 from hear21passt.models import passt as P  # noqa: E402
 
-from bench.cache import load_audio  # noqa: E402
+from unison.core.audio import read_mono  # noqa: E402
 from bench.extractors import passt_ext  # noqa: E402
 from bench.item import Item  # noqa: E402
 from bench.metrics import field  # noqa: E402
@@ -47,7 +47,7 @@ def test_loads_published_layout_and_matches_source(tiny):
         pytest.skip(f"{CLIP} missing")
     ext = passt_ext.PasstExtractor()
     assert ext.available() is None and len(ext.signature()["weights_sha256"]) == 64
-    x = load_audio(CLIP, 32000)  # 7.1 s: zero-padded to 10 s
+    x = read_mono(CLIP, 32000)[0]  # 7.1 s: zero-padded to 10 s
     long = np.concatenate([x, x])  # 14.2 s: first 10 s
     feats = ext.extract([x, long], [None, None])
     assert feats[0]["embedding"].shape == (64,) and feats[0]["logits"].shape == (527,)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from bench.cache import load_audio
+from unison.core.audio import read_mono
 from bench.extractors.utmos import UTMOS22Strong, UTMOSExtractor, load_utmos
 from bench.item import Item
 from bench.metrics import field
@@ -51,7 +51,7 @@ def test_tiny_checkpoint_loads_and_scores_real_speech(tmp_path, monkeypatch):
     monkeypatch.setenv("UNISON_CACHE_DIR", str(tmp_path / "cache"))
     ext = UTMOSExtractor()
     assert ext.available() is None and len(ext.signature()["weights_sha256"]) == 64
-    x = load_audio(CLIP, 16000)
+    x = read_mono(CLIP, 16000)[0]
     odd = x[:-333]  # an odd number of frames exercises the masked pad frame
     feats = ext.extract([x, odd, np.zeros(10, np.float32)], [None] * 3)
     with torch.inference_mode():

@@ -13,7 +13,7 @@ import pytest
 import soundfile as sf
 import soxr
 
-from bench.cache import load_audio
+from unison.core.audio import read_mono
 from bench.item import Item
 from bench.metrics import signal as S
 
@@ -42,7 +42,7 @@ def pairs(tmp_path_factory):
     'estimate' is the input at 15 dB SNR (a partial enhancement), the input at 0 dB SNR."""
     _need(*CLEAN, NOISE)
     tmp = tmp_path_factory.mktemp("signal")
-    noise = load_audio(NOISE, 16000)
+    noise = read_mono(NOISE, 16000)[0]
     out = []
     for k, p in enumerate(CLEAN):
         clean, sr = sf.read(str(p), dtype="float32")
@@ -61,9 +61,9 @@ def _score(metric, triples, sr: int):
     for k, (clean, est, noisy) in enumerate(triples):
         items.append(Item(id=f"i{k}", task="enhance", instruction="", seconds=1.0, seed=0, target=str(clean),
                           source=None if noisy is None else str(noisy)))
-        feats["gen"].append({"samples": load_audio(est, sr)})
-        feats["target"].append({"samples": load_audio(clean, sr)})
-        feats["source"].append(None if noisy is None else {"samples": load_audio(noisy, sr)})
+        feats["gen"].append({"samples": read_mono(est, sr)[0]})
+        feats["target"].append({"samples": read_mono(clean, sr)[0]})
+        feats["source"].append(None if noisy is None else {"samples": read_mono(noisy, sr)[0]})
     return metric.score(items, {r: feats[r] for r in metric.needs})
 
 
@@ -100,7 +100,7 @@ def test_pesq_nb_on_8k_telephone_speech_and_resampled_input(tmp_path):
     _need(ASTERISK, NOISE)
     clean, sr = sf.read(str(ASTERISK), dtype="float32")
     assert sr == 8000
-    noisy8 = _mix(clean, load_audio(NOISE, 8000), 10.0)
+    noisy8 = _mix(clean, read_mono(NOISE, 8000)[0], 10.0)
     est = tmp_path / "est16k.wav"
     sf.write(est, soxr.resample(noisy8, 8000, 16000, quality="HQ"), 16000, subtype="FLOAT")
     res = _score(S.pesq_nb(), [(ASTERISK, est, None)], 8000)
@@ -134,7 +134,7 @@ def test_si_sdr_perfect_estimate_is_capped_and_recorded(pairs):
     assert res.per_item == [100.0] and res.extra["capped"] == ["i0"]
     assert S.si_sdr(np.ones(4) * [1, 2, 3, 4], np.array([1.0, 2, 3, 4]), cap_db=None)[0] == math.inf
     # Scale invariance: a 0.1x copy is also perfect.
-    x = load_audio(clean, 16000).astype(np.float64)
+    x = read_mono(clean, 16000)[0].astype(np.float64)
     assert S.si_sdr(0.1 * x, x)[0] == 100.0
 
 
@@ -162,7 +162,7 @@ def test_mcd_matches_pymcd_on_files(tmp_path):
 
 def test_bad_items_fail_alone_with_reasons(pairs, tmp_path):
     clean, est, _ = pairs[0]
-    x = load_audio(clean, 16000)
+    x = read_mono(clean, 16000)[0]
     silent, nan, longer = tmp_path / "silent.wav", tmp_path / "nan.wav", tmp_path / "long.wav"
     sf.write(silent, np.zeros_like(x), 16000, subtype="FLOAT")
     y = x.copy()
@@ -189,6 +189,6 @@ def test_bad_items_fail_alone_with_reasons(pairs, tmp_path):
 
 
 def test_stoi_too_few_frames_is_an_item_failure(pairs):
-    clean = load_audio(pairs[0][0], 16000).astype(np.float64)[:3000]  # < 30 frames at 10 kHz
+    clean = read_mono(pairs[0][0], 16000)[0].astype(np.float64)[:3000]  # < 30 frames at 10 kHz
     with pytest.raises(S.ItemError, match="fewer than 30"):
         S.stoi_score(clean, clean, 16000, False)

@@ -120,6 +120,21 @@ def test_layer_entries_are_shared_between_selections(tiny_llama_dir, tmp_path):
     assert other.load_count == 0
 
 
+def test_model_key_changes_with_the_numerics(tiny_llama_dir, tmp_path, monkeypatch):
+    """Features cached under another torch version or MKL mode are not reused: they may differ in
+    the last bf16 bit, and the audio would then depend on which process filled the cache."""
+    import torch
+
+    cfg = llama_cfg(tiny_llama_dir, tmp_path)
+    strict = model_key(cfg)
+    assert f"torch {torch.__version__}" in strict
+    monkeypatch.setenv("MKL_CBWR", "COMPATIBLE")
+    assert model_key(cfg) != strict
+    monkeypatch.setattr(torch, "__version__", "0.0.1")
+    monkeypatch.setenv("MKL_CBWR", "AUTO,STRICT")
+    assert model_key(cfg) != strict
+
+
 def test_model_key_changes_with_template_system_prompt_model_and_revision(tiny_llama_dir, tmp_path):
     cfg = llama_cfg(tiny_llama_dir, tmp_path)
     keys = {
