@@ -19,32 +19,21 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
-import soundfile as sf
 import soxr
 
 from bench.extractors.base import Extractor
 from bench.spec import canonical_json
-from bench.testset import atomic_write_bytes, atomic_write_text, sha256_path
+from unison.core.audio import READ_RULE, read_mono
+from unison.core.files import atomic_write_bytes, atomic_write_text, sha256_file
 
 log = logging.getLogger(__name__)
 
-RESAMPLER_QUALITY = "HQ"
 _JSON_KEY = "__json__"
 
 
 def resampler_info(target_sr: int) -> dict[str, Any]:
-    """Everything about how audio reaches an extractor; part of the cache key."""
-    return {"sample_rate": int(target_sr), "resampler": "soxr", "quality": RESAMPLER_QUALITY,
-            "soxr": soxr.__version__, "mono": "mean-of-channels", "dtype": "float32"}
-
-
-def load_audio(path: str | Path, target_sr: int) -> np.ndarray:
-    """Read a file, mix to mono (mean of channels) and resample with soxr HQ. -> (samples,) float32."""
-    wave, sr = sf.read(str(path), dtype="float32", always_2d=True)  # (samples, channels)
-    mono = wave.mean(axis=1)
-    if sr != target_sr:
-        mono = soxr.resample(mono, sr, target_sr, quality=RESAMPLER_QUALITY)
-    return np.ascontiguousarray(mono, dtype=np.float32)
+    """Everything about how audio reaches an extractor (unison.core.audio.read_mono); part of the cache key."""
+    return {"sample_rate": int(target_sr), **READ_RULE, "soxr": soxr.__version__}
 
 
 def signature_hash(extractor: Extractor) -> str:
@@ -119,7 +108,10 @@ class ExtractStats:
 
 
 @dataclass
-class FeatureCache:
+class ExtractorFeatureCache:
+    """Features that extractors computed from audio files, one entry per (file bytes, extractor
+    signature, side input); see the module docstring for the key."""
+
     root: Path
     stats: dict[str, ExtractStats] = field(default_factory=dict)
 
@@ -180,7 +172,7 @@ class FeatureCache:
             t0 = time.perf_counter()
             for start in range(0, len(todo), bs):
                 batch = todo[start:start + bs]
-                waves = [load_audio(c.path, extractor.sample_rate) for _, c in batch]
+                waves = [read_mono(c.path, extractor.sample_rate)[0] for _, c in batch]
                 out = extractor.extract(waves, [c.side for _, c in batch])
                 if len(out) != len(batch):
                     raise ValueError(f"extractor {extractor.name!r} returned {len(out)} results for "
@@ -205,5 +197,5 @@ class AudioHashes:
         st = os.stat(path)
         k = (str(path), st.st_size, st.st_mtime_ns)
         if k not in self._memo:
-            self._memo[k] = sha256_path(Path(path))
+            self._memo[k] = sha256_file(path)
         return self._memo[k]

@@ -1,6 +1,7 @@
-"""``unison-bench``: list, build, run, tabulate, and (via the metrics helper's modules) regress/compare.
+"""``unison-bench``: list, build, export, run, tabulate, perf, leaderboard, and (parsers built on use)
+regress, compare, report, default, invariance.
 
-Exit codes (bench.exit_codes): 0 success, 1 the command ran and failed (or a check failed), 2 bad
+Exit codes (unison.core.exit_codes): 0 success, 1 the command ran and failed (or a check failed), 2 bad
 input (unknown name, invalid suite file, unreadable or malformed results, bad arguments).
 """
 from __future__ import annotations
@@ -11,8 +12,8 @@ import logging
 import sys
 from pathlib import Path
 
-from bench.exit_codes import EXIT_BAD_INPUT, EXIT_FAIL, EXIT_OK
 from unison.core.args import SEED, int_in
+from unison.core.exit_codes import EXIT_BAD_INPUT, EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK
 
 LAZY_SUBCOMMANDS = {"regress": ("bench.regress", "check a results.json against a baseline"),
                     "compare": ("bench.compare", "compare systems / checkpoints side by side"),
@@ -26,9 +27,11 @@ def _bad_input_errors() -> tuple[type[BaseException], ...]:
     from bench.registry import RegistryError
     from bench.results import ResultsError
     from bench.spec import SpecError
+    from bench.export import ExportError
+    from bench.systems.base import SystemInputError
     from bench.testset import ManifestError
 
-    return (RegistryError, ResultsError, SpecError, ManifestError, FileNotFoundError)
+    return (RegistryError, ResultsError, SpecError, ManifestError, SystemInputError, ExportError, FileNotFoundError)
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
@@ -77,10 +80,24 @@ def cmd_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from bench import registry
+    from bench.export import export_testset
+
+    spec = registry.load_suite(args.suite, args.suites_dir)
+    rep = export_testset(spec, args.scale, args.output, limit=args.limit, testsets_dir=args.testsets)
+    how = "updated" if rep.rewritten else "wrote"
+    print(f"{spec.name} ({args.scale}): {how} {rep.n_items} items, {rep.n_files} files, test set {rep.testset_hash}\n"
+          f"{rep.dest}  (format: {rep.dest / 'FORMAT.md'})\n"
+          f"score your outputs: unison-bench run {spec.name} --scale {args.scale}"
+          f"{f' --limit {args.limit}' if args.limit else ''} --system files:OUTPUTS --system-arg name=MyModel")
+    return EXIT_OK
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from bench import registry
     from bench.run import RunOptions, run
-    from bench.tables import rows_from_results, to_markdown
+    from bench.tables import notes_markdown, rows_from_results, to_markdown
 
     spec = registry.load_suite(args.suite, args.suites_dir)
     system_args = registry.parse_system_args(args.system_arg)
@@ -101,7 +118,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if report.results is None:
             print("generated this rank's share; rank 0 writes the results")
             return EXIT_OK
-        print(to_markdown(rows_from_results(report.results)))
+        print(to_markdown(rows_from_results(report.results)) + notes_markdown([report.results]))
         print(f"results: {report.results_path}")
         reports.append(report)
     if len(seeds) > 1:
@@ -126,7 +143,7 @@ def _write_seed_summary(reports) -> None:
 
     from bench.multiseed import aggregate_seeds, format_mean_std
     from bench.results import load_results
-    from bench.testset import atomic_write_text
+    from unison.core.files import atomic_write_text
 
     agg = aggregate_seeds([load_results(r.results_path) for r in reports])  # what is on disk, validated
     dest = reports[0].results_path.parent.parent / "seeds.json"  # <out>/<suite>/<system>/seeds.json
@@ -146,7 +163,7 @@ def cmd_table(args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.output:
-        from bench.testset import atomic_write_text
+        from unison.core.files import atomic_write_text
 
         atomic_write_text(Path(args.output), text)
     else:
@@ -155,7 +172,7 @@ def cmd_table(args: argparse.Namespace) -> int:
 
 
 def cmd_perf(args: argparse.Namespace) -> int:
-    from bench.perf import run_perf
+    from bench.cache_speedup import run_perf
 
     return run_perf(args)
 
@@ -187,6 +204,17 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--rebuild", action="store_true", help="rebuild even if an identical spec was built")
     suite_dirs(sp)
     sp.set_defaults(func=cmd_build)
+
+    sp = sub.add_parser("export", help="write a test set for models run outside bench (items.jsonl, audio, "
+                                       "FORMAT.md, and the suite's Seed-TTS / AudioCaps layouts)")
+    sp.add_argument("suite", help="suite name or path to its YAML")
+    sp.add_argument("--scale", default="mini", choices=["mini", "paper"])
+    sp.add_argument("-o", "--output", type=Path, required=True, metavar="DIR",
+                    help="a new or empty folder (or a previous export of the same test set, updated in place)")
+    sp.add_argument("--limit", type=int_in(1), default=None, help="only the first N items")
+    sp.add_argument("--testsets", type=Path, default=None, help="test-set folder ($UNISON_BENCH_TESTSETS)")
+    suite_dirs(sp)
+    sp.set_defaults(func=cmd_export)
 
     sp = sub.add_parser("run", help="generate, score and write results.json for one system")
     sp.add_argument("suite", help="suite name or path to its YAML")
@@ -224,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_leaderboard)
 
     sp = sub.add_parser("perf", help="time a cold and a warm run of a suite (cache speed-up, clips/s per extractor)")
-    from bench.perf import add_arguments as perf_arguments
+    from bench.cache_speedup import add_arguments as perf_arguments
 
     perf_arguments(sp)
     sp.set_defaults(func=cmd_perf)
@@ -266,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted; rerun the same command to resume", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as e:  # noqa: BLE001 - one line for users, the traceback with -v
         log.debug("failure", exc_info=True)
         print(f"error: {type(e).__name__}: {e}", file=sys.stderr)

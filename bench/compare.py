@@ -19,12 +19,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 from bench.regress import markdown_table, plain_table
 from bench.results import ResultsError
 from bench.resultset import BadInput, LoadedResults, load, metric_differences, suite_differences
 from bench.stats import PairedResult, paired_bootstrap
 from unison.core.args import SEED, float_in, int_in
+from unison.core.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 
 
 @dataclass

@@ -285,7 +285,7 @@ def run(args: argparse.Namespace) -> int:
         _print_line(job)
 
     t0, c0 = time.perf_counter(), cpu_seconds()
-    from bench.testset import atomic_write_text
+    from unison.core.files import atomic_write_text
 
     made = [j.results for j in jobs if j.results]  # this invocation's results only, not stale ones
     if not made:

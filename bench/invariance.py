@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from bench.exit_codes import EXIT_BAD_INPUT, EXIT_FAIL, EXIT_OK
 from bench.results import ResultsError, load_results
 from unison.core.args import int_in
+from unison.core.exit_codes import EXIT_BAD_INPUT, EXIT_FAIL, EXIT_OK
 from unison.core.files import atomic_write_text
 
 

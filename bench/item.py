@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from unison.core.signal import seconds_to_samples
+
 
 @dataclass(frozen=True)
 class Item:
@@ -32,6 +34,12 @@ class Item:
     subset: str | None = None  # sub-task / split used for per-subset rows (e.g. "add", "remove")
     segments: tuple[dict[str, Any], ...] = ()
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def samples(self, sample_rate: int) -> int:
+        """The item's length in samples at ``sample_rate`` (what a system's output is cut or padded to)."""
+        if not self.seconds or self.seconds <= 0:
+            raise ValueError(f"item {self.id!r}: length must be > 0 seconds, got {self.seconds!r}")
+        return seconds_to_samples(self.seconds, sample_rate)
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)

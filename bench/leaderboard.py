@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from bench.exit_codes import EXIT_BAD_INPUT, EXIT_OK
+from unison.core.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 from bench.spec import Checkpoints, LeaderboardMap, SuiteSpec
 
 log = logging.getLogger(__name__)
@@ -237,10 +237,9 @@ def checkpoint_params(res: dict[str, Any]) -> str:
     cfg = (res["system"].get("signature") or {}).get("config")
     if not isinstance(cfg, dict) or "model" not in cfg:
         return ""
-    from unison.config import from_dict
-    from unison.model.size import count_from_config
+    from bench.systems.unison import checkpoint_params as count
 
-    return f"{count_from_config(from_dict(cfg, cross_checks=False).model) / 1e6:.2f}M"
+    return f"{count(cfg) / 1e6:.2f}M"
 
 
 def checkpoint_entry(res: dict[str, Any], checkpoints: Checkpoints) -> dict[str, Any] | None:
@@ -395,7 +394,7 @@ def published_only(published_dir: Path = PUBLISHED_DIR, suites_dir: list[str] | 
 
 def write_leaderboards(results: Iterable[str | Path], out: Path = GENERATED_DIR, published_dir: Path = PUBLISHED_DIR,
                        suites_dir: list[str] | None = None) -> list[Path]:
-    from bench.testset import atomic_write_text
+    from unison.core.files import atomic_write_text
 
     written = []
     for name, table in sorted(build_tables(results, published_dir, suites_dir).items()):

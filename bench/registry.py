@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import importlib.util
 import os
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -147,10 +148,17 @@ def suite_dirs(extra: list[str | Path] | None = None) -> list[Path]:
     env = os.environ.get(SUITES_ENV)
     if env:
         dirs += [Path(p) for p in env.split(os.pathsep) if p]
-    import suites  # the package that ships the suite YAML files
-
-    dirs.append(Path(suites.__file__).parent)
+    dirs.append(shipped_suites_dir())
     return dirs
+
+
+def shipped_suites_dir() -> Path:
+    """The folder of the ``suites`` package, which ships the suite YAML files. Located, not imported:
+    the harness runs a suite's builder only when a suite file names it."""
+    spec = importlib.util.find_spec("suites")
+    if spec is None or not spec.submodule_search_locations:
+        raise RegistryError("the suites package is not installed; install this project (pip install -e .)")
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def suite_files(extra: list[str | Path] | None = None) -> dict[str, Path]:

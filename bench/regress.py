@@ -31,9 +31,9 @@ from typing import Any
 
 import yaml
 
-from bench.exit_codes import EXIT_BAD_INPUT, EXIT_OK, EXIT_REGRESSION
 from bench.results import ResultsError
 from bench.resultset import BadInput, LoadedResults, load, metric_differences, suite_differences
+from unison.core.exit_codes import EXIT_BAD_INPUT, EXIT_OK, EXIT_REGRESSION
 log = logging.getLogger("bench.regress")
 
 
@@ -241,7 +241,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"\n{'PASS' if code == EXIT_OK else 'REGRESSION'}: {len(checks) - n_fail} ok, {n_fail} failed "
           f"({base.label} -> {new.label})")
     if args.summary:
-        from bench.testset import atomic_write_text
+        from unison.core.files import atomic_write_text
 
         atomic_write_text(Path(args.summary), summary_markdown(base, new, checks))
     return code

@@ -6,7 +6,8 @@ results.json::
     {"schema": 1, "harness": {"name": "unison-bench", "version": str, "git": str|null},
      "suite": {"name": str, "version": str, "scale", "testset_hash": str, "n_items": int, ...},
      "system": {"name": str, "signature": {...}, ...}, "seed": int, "created", "packages", "weights",
-     "extractors", "metrics": {key: cell}, "subsets": {subset: {key: cell}}}
+     "extractors", "metrics": {key: cell}, "subsets": {subset: {key: cell}},
+     "provenance": {...}}   (only when the system records where its outputs came from, e.g. files:DIR)
 
 A metric cell (``key`` is ``name@variant``)::
 
@@ -163,15 +164,16 @@ def signature_checksums(signature: dict[str, Any], label: str) -> dict[str, str]
 
 def results_document(*, spec: Any, scale: str, testset: Any, n_items: int, limit: int | None, system: Any,
                      system_name: str, system_args: dict[str, str], seed: int, extractors: dict[str, dict[str, Any]],
-                     metrics: dict[str, dict[str, Any]], subsets: dict[str, dict[str, dict[str, Any]]]
-                     ) -> dict[str, Any]:
+                     metrics: dict[str, dict[str, Any]], subsets: dict[str, dict[str, dict[str, Any]]],
+                     provenance: dict[str, Any] | None = None) -> dict[str, Any]:
     """The results.json of one run. ``spec``: the suite (bench.spec.SuiteSpec); ``testset``: what
     it was built into; ``system``: the bench System as run, named ``system_name`` (how it was asked
     for, e.g. ``unison:/ckpts/a.safetensors``); ``extractors``: name -> {signature, signature_hash,
-    sample_rate} of each extractor used (bench.run.extract.FeatureStage.used)."""
+    sample_rate} of each extractor used (bench.run.extract.FeatureStage.used); ``provenance``: where
+    the system's outputs came from (System.provenance; recorded only when not empty)."""
     from dataclasses import asdict
 
-    from unison import determinism
+    from unison.core import determinism
 
     weights = {str(k): str(v) for k, v in (system.weights() or {}).items()}
     for k, v in signature_checksums(system.signature(), f"system:{system_name}").items():
@@ -194,7 +196,15 @@ def results_document(*, spec: Any, scale: str, testset: Any, n_items: int, limit
         "extractors": dict(sorted(extractors.items())),
         "metrics": metrics,
         "subsets": {s: c for s, c in subsets.items() if c},
+        **({"provenance": json_safe(provenance)} if provenance else {}),
     }
+
+
+def provenance_notes(results: dict[str, Any]) -> list[str]:
+    """The one-line notes a system recorded about where its outputs came from (results.json
+    ``provenance.notes``: files missing, left over, resampled...), for tables and reports."""
+    notes = (results.get("provenance") or {}).get("notes") or []
+    return [str(n) for n in notes if isinstance(n, str) and n]
 
 
 def sample_row(item_id: str, subset: str | None, status: str, error: str | None,
@@ -309,6 +319,12 @@ def _check_header(data: dict[str, Any]) -> None:
         n = suite["n_items"]
         _expect(isinstance(n, int) and not isinstance(n, bool) and n >= 0, "", "suite.n_items", n, "an integer >= 0")
     _expect(isinstance(data.get("subsets", {}), dict), "", "subsets", data.get("subsets"), "an object")
+    if "provenance" in data:
+        prov = data["provenance"]
+        _expect(isinstance(prov, dict), "", "provenance", prov, "an object")
+        notes = prov.get("notes", [])
+        _expect(isinstance(notes, list) and all(isinstance(n, str) for n in notes), "", "provenance.notes", notes,
+                "a list of strings")
 
 
 def results_file(path: str | Path) -> Path:

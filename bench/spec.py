@@ -2,9 +2,9 @@
 
 A suite carries everything generic modules need to know about it: what to build and score, its
 place in the report, what the embedded default runs on it, which published table and columns its
-numbers fill, and whether it compares checkpoints. Example (every field but ``description``,
-``subsets``, ``seed``, ``validation``, ``order``, ``default``, ``checkpoints`` and ``leaderboard``
-is required)::
+numbers fill, whether it compares checkpoints, and which outside layouts its export writes.
+Example (every field but ``description``, ``subsets``, ``seed``, ``validation``, ``layouts``,
+``order``, ``default``, ``checkpoints`` and ``leaderboard`` is required)::
 
     name: toy_tones            # must equal the file stem
     version: "1"               # bump whenever the test set or the metric list changes a number
@@ -19,6 +19,7 @@ is required)::
     metrics: [lsd@ssr-eval, fd@yamnet-16k]
     subsets: [low, high]       # the item.subset values that get their own result rows
     validation: {duration_tolerance: 0.1, sample_rate: null}   # seconds; Hz (null = any)
+    layouts: [seedtts]         # outside layouts `unison-bench export` also writes (bench/layouts)
     order: 9                   # place among the suites in reports and the embedded default
     default:                   # run by `unison-bench default` (suites without this block are not)
       systems: [oracle, unison]   # catalog names; `unison` = the default run's UNISON checkpoint
@@ -139,6 +140,7 @@ class SuiteSpec:
     default: DefaultRun | None = None
     leaderboard: LeaderboardMap | None = None
     checkpoints: Checkpoints | None = None
+    layouts: tuple[str, ...] = ()  # outside layouts the export writes beside items.jsonl (bench.layouts)
     path: Path | None = None
 
     @property
@@ -186,7 +188,8 @@ def parse_spec(raw: Any, path: Path | str = "<suite>") -> SuiteSpec:
     if not isinstance(raw, dict):
         raise SpecError(f"{path}: a suite file must be a YAML mapping, got {type(raw).__name__}")
     known = {"name", "version", "task", "tasks", "description", "builder", "seed", "scales",
-             "generation", "metrics", "subsets", "validation", "order", "default", "leaderboard", "checkpoints"}
+             "generation", "metrics", "subsets", "validation", "order", "default", "leaderboard", "checkpoints",
+             "layouts"}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise _err(path, unknown[0], f"unknown field; allowed fields are {sorted(known)}")
@@ -272,6 +275,7 @@ def parse_spec(raw: Any, path: Path | str = "<suite>") -> SuiteSpec:
     order = raw.get("order")
     if order is not None and (isinstance(order, bool) or not isinstance(order, int)):
         raise _err(path, "order", f"must be an integer (the suite's place in reports), got {order!r}")
+    layouts = parse_layouts(path, raw.get("layouts"))
     checkpoints = parse_checkpoints(path, raw["checkpoints"]) if raw.get("checkpoints") is not None else None
     default = parse_default(path, raw["default"]) if raw.get("default") is not None else None
     leaderboard = (parse_leaderboard(path, raw["leaderboard"], metrics, subsets, checkpoints)
@@ -280,7 +284,7 @@ def parse_spec(raw: Any, path: Path | str = "<suite>") -> SuiteSpec:
     return SuiteSpec(name=name, version=str(version), tasks=tuple(tasks), builder=builder, scales=scales,
                      generation=generation, metrics=tuple(metrics), description=description.strip(),
                      seed=seed, subsets=tuple(subsets), validation=validation, order=order, default=default,
-                     leaderboard=leaderboard, checkpoints=checkpoints,
+                     leaderboard=leaderboard, checkpoints=checkpoints, layouts=layouts,
                      path=Path(path) if isinstance(path, Path) else None)
 
 
@@ -294,6 +298,20 @@ def _mapping(path, name: str, raw: Any, allowed: set[str], required: tuple[str, 
         if req not in raw:
             raise _err(path, f"{name}.{req}", "missing (required)")
     return raw
+
+
+def parse_layouts(path, raw: Any) -> tuple[str, ...]:
+    """Names of bench.layouts' outside layouts (not ``ids``: every export has it)."""
+    from bench.layouts import EXPORTED
+
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw) or len(set(raw)) != len(raw):
+        raise _err(path, "layouts", f"must list distinct layout names from {list(EXPORTED)}, got {raw!r}")
+    for name in raw:
+        if name not in EXPORTED:
+            raise _err(path, "layouts", f"unknown layout {name!r}; the export can also write {list(EXPORTED)}")
+    return tuple(raw)
 
 
 def parse_default(path, raw: Any) -> DefaultRun:

@@ -12,7 +12,7 @@ import io
 from pathlib import Path
 from typing import Any, Iterable
 
-from bench.results import load_results
+from bench.results import load_results, provenance_notes
 
 COLUMNS = ("suite", "system", "seed", "subset", "metric", "version", "dir", "value", "ci95_lo", "ci95_hi",
            "n", "n_failed", "protocol")
@@ -117,7 +117,28 @@ def to_latex(rows: list[dict[str, Any]]) -> str:
 FORMATS = {"md": to_markdown, "csv": to_csv, "latex": to_latex}
 
 
+def run_notes(results: list[dict[str, Any]]) -> list[str]:
+    """"<system> (<suite>, seed <s>): <note>" for every provenance note of the given results (files
+    missing, unmatched or resampled when a system read a folder)."""
+    return [f"{r['system']['name']} ({r['suite']['name']}, seed {r['seed']}): {note}"
+            for r in results for note in provenance_notes(r)]
+
+
+def notes_markdown(results: list[dict[str, Any]]) -> str:
+    notes = run_notes(results)
+    return "\nNotes:\n" + "".join(f"- {n}\n" for n in notes) if notes else ""
+
+
 def render(paths: Iterable[str | Path], fmt: str = "md", subsets: bool = True) -> str:
+    """The table of ``paths``; Markdown ends with the runs' provenance notes and LaTeX carries them as
+    comments (CSV stays one table)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown table format {fmt!r}; use one of {sorted(FORMATS)}")
-    return FORMATS[fmt](collect_rows(paths, subsets=subsets))
+    results = [load_results(p) for p in paths]
+    rows = [row for r in results for row in rows_from_results(r, subsets=subsets)]
+    text = FORMATS[fmt](rows)
+    if fmt == "md":
+        text += notes_markdown(results)
+    elif fmt == "latex":
+        text += "".join(f"% {n}\n" for n in run_notes(results))
+    return text

@@ -17,7 +17,6 @@ inside the test-set folder or a data root allowed with UNISON_DATA_ROOT (unison.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import logging
 import os
@@ -31,10 +30,11 @@ import numpy as np
 import soundfile as sf
 
 from bench.item import Item
-from unison.core.files import atomic_write_bytes, atomic_write_text  # noqa: F401 - also imported from here by bench
-from unison.core.paths import PathEscapeError, confine, data_roots
 from bench.registry import import_target
 from bench.spec import SuiteSpec, canonical_json
+from unison.core.files import atomic_write_bytes, atomic_write_text, publish_dir, sha256_file
+from unison.core.paths import PathEscapeError, confine, data_roots
+from unison.core.seeds import item_seed
 
 log = logging.getLogger(__name__)
 
@@ -73,18 +73,6 @@ def confined(root: Path, rel: str, what: str) -> Path:
         raise ManifestError(str(e)) from e
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_path(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def pcm16_bytes(wave: np.ndarray, sr: int) -> bytes:
     """Deterministic PCM_16 WAV bytes: we quantise (round half to even, clip) instead of libsndfile."""
     import io
@@ -93,16 +81,6 @@ def pcm16_bytes(wave: np.ndarray, sr: int) -> bytes:
     buf = io.BytesIO()
     sf.write(buf, q, sr, format="WAV", subtype="PCM_16")
     return buf.getvalue()
-
-
-def item_seed(suite: str, item_id: str, base_seed: int) -> int:
-    """The project's stable per-item seed (owned by unison.sampler; bench must agree with it)."""
-    try:
-        fn = importlib.import_module("unison.sampler").item_seed
-    except (ImportError, AttributeError) as e:
-        raise ImportError("per-item seeds come from unison.sampler.item_seed, which is not importable "
-                          f"here ({e})") from e
-    return int(fn(suite, item_id, base_seed))
 
 
 class TestSetWriter:
@@ -174,7 +152,7 @@ def testset_hash(root: Path, manifest: bytes) -> str:
     files = sorted(p.relative_to(root).as_posix() for p in audio_root.rglob("*") if p.is_file()) \
         if audio_root.is_dir() else []
     for rel in files:
-        h.update(f"audio\0{rel}\0{sha256_path(root / rel)}\n".encode())
+        h.update(f"audio\0{rel}\0{sha256_file(root / rel)}\n".encode())
     return h.hexdigest()
 
 
@@ -252,13 +230,8 @@ def build_testset(spec: SuiteSpec, scale: str = "mini", testsets_dir: str | Path
         info = {"suite": spec.name, "version": spec.version, "scale": scale, "builder": spec.builder,
                 "params": params, "seed": spec.seed, "hash": digest, "n_items": len(writer._items)}
         atomic_write_text(tmp / INFO, canonical_json(info) + "\n")
-        final = suite_dir / f"{scale}-{digest[:16]}"
-        try:
-            os.replace(tmp, final)
-        except OSError:
-            if not (final / MANIFEST).is_file():
-                raise
-            shutil.rmtree(tmp)  # identical content already built (e.g. by another process)
+        # identical content may already be there (built by another process): keep it
+        final = publish_dir(tmp, suite_dir / f"{scale}-{digest[:16]}", done=lambda d: (d / MANIFEST).is_file())
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -31,3 +31,7 @@ $PY -m pip install -q --no-deps "audioldm_eval==0.0.3" "ssr-eval==0.0.7" "f5-tts
 # voice2gender pins an xgboost that does not exist for Python 3.11: install it without its
 # dependencies; xgboost==3.2.0 comes from the offline extra above.
 $PY -m pip install -q --no-deps "voice2gender==0.1.1"
+# Reference packages pinned below this project's librosa 0.11 / pandas 3 (msclap: librosa<0.11,
+# pandas<3; fadtk through msclap): installed without their dependencies, which are all present
+# (their code runs on the newer versions: tests/bench/metrics/test_fad_inf.py, tests/bench/extractors/test_msclap.py).
+$PY -m pip install -q --no-deps "fadtk==1.1.0" "hypy_utils==1.0.29" "nnaudio==0.3.4" "msclap==1.3.4"

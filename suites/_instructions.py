@@ -1,5 +1,5 @@
 """Instruction phrasings of the test sets: plain natural language, one template per task, in the
-style of the training templates (DESIGN 2.4: no phonemes; timed composition states the times in
+style of the training templates (docs/design.md §5: no phonemes; timed composition states the times in
 the text). Keep them in one place so that a change is visible and versioned with the suites."""
 from __future__ import annotations
 

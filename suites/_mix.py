@@ -1,9 +1,9 @@
-"""Pure signal helpers shared by the composing builders (t2as, editing, speech_in_scene, timed_clap).
+"""Composition rules of the test-set builders (the generic signal helpers are unison.core.signal).
 
-Everything works on mono float64 numpy arrays at one sample rate. Relations between a test set's
-clips (target = source - event, speech/sound at 0 dB...) must survive the PCM_16 files the test-set
-writer stores, so builders put every STEM on the writer's PCM_16 grid (``on_pcm16_grid``) first and
-then form mixtures as plain sums of grid values: a sum of grid values is again a grid value (exact in
+Builders compose in float64 at one sample rate. Relations between a test set's clips (target =
+source - event, speech/sound at 0 dB...) must survive the PCM_16 files the test-set writer stores,
+so builders put every STEM on the writer's PCM_16 grid (``on_pcm16_grid``) first and then form
+mixtures as plain sums of grid values: a sum of grid values is again a grid value (exact in
 float64), so the stored source/target differ by exactly the stored event, sample for sample.
 """
 from __future__ import annotations
@@ -12,69 +12,23 @@ from typing import Sequence
 
 import numpy as np
 
+from unison.core.signal import fade_raised_cosine, fit_length, loop
+
 PCM16_SCALE = 32767.0  # bench.testset.pcm16_bytes quantises with round(x * 32767)
-SILENCE_RMS = 1e-6
 FLOOR_DBFS = -80.0
+LOOP_FADE_SECONDS = 0.01  # each looped copy is faded so the joins do not click
 
 
-def rms(x: np.ndarray) -> float:
-    x = np.asarray(x, dtype=np.float64)
-    return float(np.sqrt(np.mean(x * x))) if x.size else 0.0
+def loop_faded(x: np.ndarray, n: int, sr: int) -> np.ndarray:
+    """A short real recording made clip-long, as AudioCaps clips are: faded copies with 0.25 s of
+    silence between them, cut to ``n`` samples (float64)."""
+    return loop(fade_raised_cosine(x, sr, LOOP_FADE_SECONDS), n, sr)
 
 
-def db(ratio: float) -> float:
-    return 20.0 * np.log10(ratio)
-
-
-def normalize_rms(x: np.ndarray, dbfs: float, what: str = "clip") -> np.ndarray:
-    """Scale ``x`` so its RMS is ``dbfs`` dB re full scale. A silent clip is an error, not a NaN."""
-    level = rms(x)
-    if level < SILENCE_RMS:
-        raise ValueError(f"{what}: cannot RMS-normalise a silent clip (rms {level:.2e})")
-    return np.asarray(x, dtype=np.float64) * (10.0 ** (dbfs / 20.0) / level)
-
-
-def fade(x: np.ndarray, sr: int, seconds: float = 0.02) -> np.ndarray:
-    """Raised-cosine fade-in and fade-out (no clicks at cut boundaries)."""
-    x = np.array(x, dtype=np.float64)
-    n = min(int(round(seconds * sr)), x.size // 2)
-    if n > 0:
-        ramp = 0.5 - 0.5 * np.cos(np.pi * np.arange(n) / n)  # (n,) 0 -> 1
-        x[:n] *= ramp
-        x[-n:] *= ramp[::-1]
-    return x
-
-
-def fit(x: np.ndarray, n: int) -> np.ndarray:
-    """Crop or zero-pad (at the end) to exactly ``n`` samples."""
-    x = np.asarray(x, dtype=np.float64)
-    return x[:n] if x.size >= n else np.concatenate([x, np.zeros(n - x.size)])
-
-
-def place(x: np.ndarray, n_total: int, offset: int) -> np.ndarray:
-    """A length-``n_total`` canvas with ``x`` starting at sample ``offset`` (cropped at the end)."""
-    if not 0 <= offset < n_total:
-        raise ValueError(f"offset {offset} outside a canvas of {n_total} samples")
-    out = np.zeros(n_total)
-    seg = np.asarray(x, dtype=np.float64)[: n_total - offset]
-    out[offset: offset + seg.size] = seg
-    return out
-
-
-def loop_to(x: np.ndarray, n: int, sr: int, gap: float = 0.25, fade_s: float = 0.01) -> np.ndarray:
-    """Repeat a short clip (faded, with ``gap`` s of silence between copies) to fill ``n`` samples:
-    a short real recording becomes a clip-long background, as AudioCaps clips are."""
-    unit = np.concatenate([fade(x, sr, fade_s), np.zeros(int(round(gap * sr)))])
-    reps = int(np.ceil(n / unit.size))
-    return np.tile(unit, reps)[:n]
-
-
-def snr_scale(signal: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
-    """``noise`` rescaled so that 20 log10(rms(signal) / rms(noise)) == snr_db."""
-    r_s, r_n = rms(signal), rms(noise)
-    if r_s < SILENCE_RMS or r_n < SILENCE_RMS:
-        raise ValueError(f"cannot mix at an SNR with a silent component (rms {r_s:.2e}, {r_n:.2e})")
-    return np.asarray(noise, dtype=np.float64) * (r_s / r_n) / 10.0 ** (snr_db / 20.0)
+def fill_scene(x: np.ndarray, n: int, sr: int, fill: str) -> np.ndarray:
+    """A background recording made ``n`` samples long: ``fill="loop"`` repeats it (``loop_faded``),
+    anything else fades it once and crops or zero-pads it at the end (float64)."""
+    return loop_faded(x, n, sr) if fill == "loop" else fit_length(fade_raised_cosine(x, sr), n)
 
 
 def headroom_gain(mixtures: Sequence[np.ndarray], peak: float = 0.89) -> float:
@@ -97,7 +51,3 @@ def noise_floor(n: int, rng: np.random.Generator, dbfs: float = FLOOR_DBFS) -> n
     zero (log10 of its 1e-12 guard), so even the oracle would score badly. The floor is a stem of
     its own, so relations between stems stay exact."""
     return rng.standard_normal(n) * 10.0 ** (dbfs / 20.0)
-
-
-def seconds_to_samples(seconds: float, sr: int) -> int:
-    return int(round(seconds * sr))

@@ -55,6 +55,13 @@ class AudioCapsClip:
     id: str  # youtube_id
     caption: str
     path: Path
+    audiocap_id: int = 0  # of the caption used (the clip's lowest)
+    start_time: int | float = 0  # seconds into the YouTube video, as the csv gives it
+
+
+def _number(text: str) -> int | float:
+    x = float(text)
+    return int(x) if x.is_integer() else x
 
 
 def audiocaps_test(root: Path, audio_pattern: str = "test/{youtube_id}.wav", csv_name: str = "test.csv"
@@ -83,7 +90,8 @@ def audiocaps_test(root: Path, audio_pattern: str = "test/{youtube_id}.wav", csv
         if not path.is_file():
             missing += 1
             continue
-        clips.append(AudioCapsClip(id=yid, caption=row["caption"].strip(), path=path))
+        clips.append(AudioCapsClip(id=yid, caption=row["caption"].strip(), path=path, audiocap_id=first[yid][0],
+                                   start_time=_number(row["start_time"])))
     if missing:
         log.warning("AudioCaps test: %d of %d clips have no audio under %s (pattern %r); skipped",
                     missing, len(first), root, audio_pattern)

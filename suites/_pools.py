@@ -7,19 +7,18 @@ Audio is loaded lazily: listing a pool costs nothing, only the chosen clips are 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from typing import Any, Callable
 
 import numpy as np
-import soxr
 
 from suites import _paper_data as paper
 from suites._sentences import SENTENCES
-from unison.data.sources.audio_io import load_mono
-from unison.data.sources.sounds import tuxpaint_sounds
-from unison.data.sources.speech import asterisk_prompts
-from unison.data.sources.voices import VOICES
+from unison.core.audio import read_mono, resample
+from unison.core.sources.sounds import tuxpaint_sounds
+from unison.core.sources.speech import asterisk_prompts
+from unison.core.sources.voices import VOICES
 
 # Fast, deterministic voices (flite/festival/espeak: ~0.1-0.8 s per sentence). piper/hibari are
 # slower to load and are left to the TTS baselines.
@@ -36,6 +35,7 @@ class SoundSrc:
     id: str
     caption: str  # English caption (AudioCaps caption / stamp label)
     load: Callable[[int], np.ndarray]  # sample rate -> mono float64
+    meta: dict[str, Any] = field(default_factory=dict)  # AudioCaps: youtube_id, audiocap_id, start_time
 
 
 @dataclass(frozen=True)
@@ -66,9 +66,12 @@ def _synth(voice: str, text: str) -> tuple[np.ndarray, int]:
 def voice_wave(voice: str, text: str, sr: int) -> np.ndarray:
     """One voice saying ``text`` at ``sr`` (cached per build: voices are deterministic)."""
     wave, native = _synth(voice, text)
-    if native != sr:
-        wave = soxr.resample(wave, native, sr, quality="HQ")
-    return np.asarray(wave, dtype=np.float64)
+    return np.asarray(resample(wave, native, sr), dtype=np.float64)
+
+
+def file_wave(path, sr: int) -> np.ndarray:
+    """A recorded clip as mono float64 at ``sr`` (the builders compose in float64)."""
+    return read_mono(path, sr)[0].astype(np.float64)
 
 
 def caption_phrase(caption: str) -> str:
@@ -85,12 +88,13 @@ def sound_pool(params: dict[str, Any], suite: str) -> list[SoundSrc]:
             if c.category.startswith(SPEECHY_CATEGORIES) or not _usable_sound(str(c.path)):
                 continue
             out.append(SoundSrc(id=c.id, caption=c.caption_en,
-                                load=lambda sr, p=c.path: load_mono(p, sr).astype(np.float64)))
+                                load=partial(file_wave, c.path)))
         return out
     if data == "paper":
         root = paper.data_root(params, "audiocaps_root", paper.AUDIOCAPS_ENV, paper.AUDIOCAPS_LAYOUT, suite)
         clips = paper.audiocaps_test(root, params.get("audio_pattern", "test/{youtube_id}.wav"))
-        return [SoundSrc(id=c.id, caption=c.caption, load=lambda sr, p=c.path: load_mono(p, sr).astype(np.float64))
+        return [SoundSrc(id=c.id, caption=c.caption, load=partial(file_wave, c.path),
+                         meta={"youtube_id": c.id, "audiocap_id": c.audiocap_id, "start_time": c.start_time})
                 for c in clips]
     raise ValueError(f"suite {suite!r}: param data={data!r} must be 'offline' or 'paper'")
 
@@ -109,7 +113,7 @@ def offline_voice_speech(lang: str) -> list[SpeechSrc]:
 def asterisk_speech(min_words: int = 4, max_words: int = 12) -> list[SpeechSrc]:
     """Real recorded English prompts (one female speaker) of a sentence-like length."""
     return [SpeechSrc(id=c.id.replace("/", "-"), text=c.transcript, lang="en", gender="female", speaker=c.speaker,
-                      load=lambda sr, p=c.path: load_mono(p, sr).astype(np.float64))
+                      load=partial(file_wave, c.path))
             for c in asterisk_prompts() if min_words <= len(c.transcript.split()) <= max_words]
 
 
@@ -127,7 +131,7 @@ def speech_pool(params: dict[str, Any], suite: str, lang: str) -> list[SpeechSrc
             raise paper.PaperDataMissing(f"suite {suite!r}: no ground-truth wavs under {root / lang / 'wavs'}; "
                                          f"expected {paper.SEEDTTS_LAYOUT}")
         return [SpeechSrc(id=r.utt, text=r.target_text, lang=lang, gender=None, speaker=r.utt,
-                          load=lambda sr, p=r.target_wav: load_mono(p, sr).astype(np.float64)) for r in rows]
+                          load=partial(file_wave, r.target_wav)) for r in rows]
     raise ValueError(f"suite {suite!r}: param data={data!r} must be 'offline' or 'paper'")
 
 

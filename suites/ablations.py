@@ -16,7 +16,8 @@ import numpy as np
 
 from bench.item import Item
 from bench.registry import import_target, load_suite
-from bench.testset import AUDIO_FIELDS, item_seed
+from bench.testset import AUDIO_FIELDS
+from unison.core.seeds import item_seed
 
 SUITE = "ablations"
 

@@ -17,8 +17,9 @@ from typing import Any
 from bench.item import Item
 from suites import _instructions as ins
 from suites._compose import write_mixtures
-from suites._mix import fade, fit, loop_to, normalize_rms, place, seconds_to_samples, snr_scale
+from suites._mix import fill_scene
 from suites._pools import caption_phrase, pick, sound_pool
+from unison.core.signal import fade_raised_cosine, normalize_rms, place, scale_to_snr, seconds_to_samples
 
 SUITE = "editing"
 SUBTASKS = ("add", "remove", "replace")
@@ -31,8 +32,8 @@ RECIPES = {  # stems summed into source / target
 
 
 def event_stem(clip, n_samples: int, offset: int, sr: int, max_event_s: float, bg, snr_db: float):
-    x = fade(clip.load(sr)[: int(max_event_s * sr)], sr)
-    x = snr_scale(bg, x, -snr_db)  # rms(event) / rms(bg) = +snr_db
+    x = fade_raised_cosine(clip.load(sr)[: int(max_event_s * sr)], sr)
+    x = scale_to_snr(bg, x, -snr_db)  # rms(event) / rms(bg) = +snr_db
     return place(x, n_samples, offset), x.size
 
 
@@ -62,7 +63,7 @@ def build(params: dict[str, Any], out) -> None:
             rng = out.rng(item_id)
             a, b, c = pick(rng_sel, pool, 3, "sound clips")
             raw = a.load(sr)
-            bg = loop_to(raw, n_samples, sr) if fill == "loop" else fit(fade(raw, sr), n_samples)
+            bg = fill_scene(raw, n_samples, sr, fill)
             bg = normalize_rms(bg, BACKGROUND_DBFS, a.id)
             span = min(max_event_s, seconds / 2)
             offset = int(rng.integers(0, n_samples - int(span * sr)))

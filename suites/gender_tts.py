@@ -18,13 +18,13 @@ from typing import Any
 
 from bench.item import Item
 from suites import _instructions as ins
-from suites._compose import with_floor
 from suites import _paper_data as paper
-from suites._mix import fit, seconds_to_samples
+from suites._compose import with_floor
 from suites._pools import OFFLINE_VOICES, voice_wave
 from suites._sentences import SENTENCES
 from suites.seedtts import item_seconds
-from unison.data.sources.voices import VOICES
+from unison.core.signal import fit_length, seconds_to_samples
+from unison.core.sources.voices import VOICES
 
 SUITE = "gender_tts"
 GENDERS = ("male", "female")
@@ -66,8 +66,8 @@ def build(params: dict[str, Any], out) -> None:
                 voice = voices[gender][(k // 2) % len(voices[gender])]
                 wave = voice_wave(voice, text, sr)
                 seconds = item_seconds(canvas, wave.size / sr)
-                target_rel = out.add_audio(f"target/{item_id}",
-                                            with_floor(out, item_id, fit(wave, seconds_to_samples(seconds, sr))), sr)
+                target = fit_length(wave, seconds_to_samples(seconds, sr))
+                target_rel = out.add_audio(f"target/{item_id}", with_floor(out, item_id, target), sr)
                 meta["target_voice"] = voice
             elif targets != "none":
                 raise ValueError(f"suite {SUITE!r}: param targets={targets!r} must be 'voices' or 'none'")

@@ -24,11 +24,11 @@ import numpy as np
 from bench.item import Item
 from bench.testset import pcm16_bytes
 from suites import _instructions as ins
-from suites._compose import with_floor
 from suites import _paper_data as paper
-from suites._mix import fit, seconds_to_samples
-from suites._pools import SpeechSrc, asterisk_speech, offline_voice_speech
-from unison.data.sources.audio_io import load_mono
+from suites._compose import with_floor
+from suites._pools import SpeechSrc, asterisk_speech, file_wave, offline_voice_speech
+from unison.core.audio import read_mono
+from unison.core.signal import fit_length, seconds_to_samples
 
 SUITE = "seedtts"
 MODES = {"tts": "tts", "zs": "zs_tts"}
@@ -47,15 +47,15 @@ def rows_to_items(rows: list[paper.SeedTTSRow], params: dict[str, Any], out) -> 
     for row in rows:
         target_rel, seconds = None, canvas
         if row.target_wav is not None:
-            gt = load_mono(row.target_wav, sr).astype(np.float64)
+            gt = file_wave(row.target_wav, sr)
             seconds = item_seconds(canvas, gt.size / sr)
-            target_rel = out.add_audio(f"target/{row.lang}-{row.utt}",
-                                       with_floor(out, f"{row.lang}-{row.utt}", fit(gt, seconds_to_samples(seconds, sr))), sr)
+            target = fit_length(gt, seconds_to_samples(seconds, sr))
+            target_rel = out.add_audio(f"target/{row.lang}-{row.utt}", with_floor(out, f"{row.lang}-{row.utt}", target), sr)
         if "zs" in modes:
             if not row.prompt_wav.is_file():
                 raise FileNotFoundError(f"seedtts: prompt wav {row.prompt_wav} (utt {row.utt!r}) is missing; "
                                         f"expected {paper.SEEDTTS_LAYOUT}")
-            ref_rel = out.add_audio(f"reference/{row.lang}-{row.utt}", load_mono(row.prompt_wav, sr), sr)
+            ref_rel = out.add_audio(f"reference/{row.lang}-{row.utt}", read_mono(row.prompt_wav, sr)[0], sr)
         for mode in modes:
             item_id = f"{row.lang}-{mode}-{row.utt}"
             zs = mode == "zs"

@@ -18,9 +18,11 @@ from typing import Any
 from bench.item import Item
 from suites import _instructions as ins
 from suites._compose import write_mixtures
-from suites._mix import db, fade, fit, loop_to, normalize_rms, place, rms, seconds_to_samples, snr_scale
+from suites._mix import fill_scene
 from suites._pools import pick, sound_pool, speech_pool
 from suites.seedtts import item_seconds
+from unison.core.signal import (db, fade_raised_cosine, normalize_rms, place, rms, scale_to_snr,
+                                seconds_to_samples)
 
 SUITE = "speech_in_scene"
 SCENE_DBFS = -26.0
@@ -58,18 +60,18 @@ def build(params: dict[str, Any], out) -> None:
                 item_id = f"{task}-{lang}-{k:03d}"
                 rng = out.rng(item_id)
                 new = partner(rng, pools[lang], sp) if task == "rewrite" else None
-                words = fade(sp.load(sr), sr)
-                new_words = fade(new.load(sr), sr) if new is not None else None
+                words = fade_raised_cosine(sp.load(sr), sr)
+                new_words = fade_raised_cosine(new.load(sr), sr) if new is not None else None
                 longest = max(words.size, new_words.size if new_words is not None else 0)
                 seconds = item_seconds(canvas, longest / sr + 2 * EDGE)
                 n_samples = seconds_to_samples(seconds, sr)
                 raw = sc.load(sr)
-                scene = loop_to(raw, n_samples, sr) if fill == "loop" else fit(fade(raw, sr), n_samples)
+                scene = fill_scene(raw, n_samples, sr, fill)
                 scene = normalize_rms(scene, SCENE_DBFS, sc.id)
                 latest = seconds - EDGE - longest / sr  # latest start that keeps the speech inside
                 start = round(float(rng.uniform(EDGE, max(latest, EDGE))), 1)
                 offset = seconds_to_samples(start, sr)
-                speech_c = place(snr_scale(scene, words, -snr_db), n_samples, offset)
+                speech_c = place(scale_to_snr(scene, words, -snr_db), n_samples, offset)
                 stems = {"scene": scene, "speech": speech_c}
                 if new_words is not None:
                     old_level = db(rms(speech_c[offset: offset + words.size]))  # dBFS of the old words

@@ -15,9 +15,10 @@ from typing import Any
 from bench.item import Item
 from suites import _instructions as ins
 from suites._compose import write_mixtures
-from suites._mix import fade, fit, loop_to, normalize_rms, place, seconds_to_samples, snr_scale
+from suites._mix import fill_scene
 from suites._pools import caption_phrase, pick, sound_pool, speech_pool
 from suites.seedtts import item_seconds
+from unison.core.signal import fade_raised_cosine, normalize_rms, place, scale_to_snr, seconds_to_samples
 
 SUITE = "t2as"
 SPEECH_DBFS = -23.0
@@ -37,15 +38,15 @@ def build(params: dict[str, Any], out) -> None:
         for k, (sp, snd) in enumerate(zip(speech, bg)):
             item_id = f"{lang}-{k:03d}"
             rng = out.rng(item_id)
-            words = fade(sp.load(sr), sr)
+            words = fade_raised_cosine(sp.load(sr), sr)
             seconds = item_seconds(canvas, words.size / sr + 2 * EDGE)
             n_samples = seconds_to_samples(seconds, sr)
             room = n_samples - words.size - 2 * seconds_to_samples(EDGE, sr)
             offset = seconds_to_samples(EDGE, sr) + int(rng.integers(0, max(room, 0) + 1))
             speech_c = place(normalize_rms(words, SPEECH_DBFS, sp.id), n_samples, offset)
             raw = snd.load(sr)
-            sound_c = loop_to(raw, n_samples, sr) if fill == "loop" else fit(fade(raw, sr), n_samples)
-            sound_c = snr_scale(speech_c, sound_c, snr_db)
+            sound_c = fill_scene(raw, n_samples, sr, fill)
+            sound_c = scale_to_snr(speech_c, sound_c, snr_db)
             mixes, stems = write_mixtures(out, item_id, {"speech": speech_c, "sound": sound_c},
                                           {"target": ["speech", "sound"]}, sr)
             caption = f"{snd.caption.strip().rstrip('.')}, with {ins.SPEAKER_MID[sp.gender]} speaking"

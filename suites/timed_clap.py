@@ -17,8 +17,9 @@ import numpy as np
 from bench.item import Item
 from suites import _instructions as ins
 from suites._compose import write_mixtures
-from suites._mix import fade, loop_to, normalize_rms, place, seconds_to_samples
+from suites._mix import loop_faded
 from suites._pools import caption_phrase, pick, sound_pool
+from unison.core.signal import fade_raised_cosine, normalize_rms, place, seconds_to_samples
 
 SUITE = "timed_clap"
 SEGMENT_DBFS = -23.0
@@ -56,7 +57,7 @@ def overlapping_layout(rng: np.random.Generator, seconds: float, min_len: float,
 
 def segment_stem(clip, start: float, end: float, n_samples: int, sr: int) -> np.ndarray:
     a, b = seconds_to_samples(start, sr), seconds_to_samples(end, sr)
-    body = fade(loop_to(clip.load(sr), b - a, sr), sr, 0.03)
+    body = fade_raised_cosine(loop_faded(clip.load(sr), b - a, sr), sr, 0.03)
     return place(normalize_rms(body, SEGMENT_DBFS, clip.id), n_samples, a)
 
 

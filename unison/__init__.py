@@ -1,5 +1,5 @@
 """UNISON: unified flow-matching audio generation and editing with layer-wise deep LLM fusion."""
-from unison import determinism
+from unison.core import determinism
 
 determinism.enable()  # before any matrix product: MKL reads its reproducibility mode once
 

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
+import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,6 +26,7 @@ import torch
 from torch import Tensor
 
 from unison.config import ConfigError, UnisonConfig, check_known_keys, from_dict, to_dict
+from unison.core.files import atomic_path, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -160,14 +160,8 @@ def save_checkpoint(path: str | Path, state_dict: Mapping[str, Tensor], cfg: Uni
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = build_metadata(cfg, step=step, latent_stats=latent_stats, extra=extra, folder=path.parent)
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in state_dict.items()}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata={META_KEY: json.dumps(meta)})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata={META_KEY: json.dumps(meta)})
     log.info("saved checkpoint %s (step %d, %d tensors)", path, step, len(tensors))
     return path
 
@@ -182,16 +176,9 @@ def _split_safetensors(path: Path) -> tuple[dict[str, Any], int]:
 
 def tensor_data_sha256(path: str | Path) -> str:
     """sha256 of the tensor data section only (unchanged by a metadata rewrite)."""
-    import hashlib
-
     path = _existing(path)
     _, start = _split_safetensors(path)
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        f.seek(start)
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return sha256_file(path, offset=start)
 
 
 def rewrite_metadata(path: str | Path, meta: Mapping[str, Any]) -> Path:
@@ -203,17 +190,10 @@ def rewrite_metadata(path: str | Path, meta: Mapping[str, Any]) -> Path:
     header["__metadata__"] = {**header.get("__metadata__", {}), META_KEY: json.dumps(dict(meta))}
     raw = json.dumps(header, separators=(",", ":")).encode("utf-8")
     raw += b" " * (-len(raw) % 8)  # the format pads its header to 8-byte alignment with spaces
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out, path.open("rb") as src:
-            out.write(len(raw).to_bytes(8, "little") + raw)
-            src.seek(start)
-            for chunk in iter(lambda: src.read(1 << 20), b""):
-                out.write(chunk)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp, tmp.open("wb") as out, path.open("rb") as src:
+        out.write(len(raw).to_bytes(8, "little") + raw)
+        src.seek(start)
+        shutil.copyfileobj(src, out, 1 << 20)
     return path
 
 

@@ -14,6 +14,7 @@ import logging
 import sys
 from pathlib import Path
 
+from unison.core.exit_codes import EXIT_BAD_INPUT, EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK
 from unison.tasks import CLI_ALIASES
 
 log = logging.getLogger("unison")
@@ -25,7 +26,7 @@ def _info(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.overrides, cross_checks=False)
     print(info(cfg.model))  # built on the meta device: costs no memory
-    return 0
+    return EXIT_OK
 
 
 def _output_wav(path: Path) -> Path:
@@ -73,11 +74,11 @@ def _generate(args: argparse.Namespace) -> int:
     wave, sr = pipe.run(request)[0], pipe.sample_rate
     out = write_float_wav(out, wave, sr)  # written only now, after a successful generation
     print(f"wrote {out} ({wave.shape[0]} samples, {sr} Hz, {wave.shape[0] / sr:.2f} s)")
-    return 0
+    return EXIT_OK
 
 
 def _perf(args: argparse.Namespace) -> int:
-    from unison.perf import run_perf
+    from unison.inference_efficiency import run_perf
 
     return run_perf(args)
 
@@ -111,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.set_defaults(func=_generate)
 
     perf = sub.add_parser("perf", help="matmul peak, DiT forward efficiency, sampler overhead, cache, memory")
-    from unison.perf import add_arguments
+    from unison.inference_efficiency import add_arguments
 
     add_arguments(perf)
     perf.set_defaults(func=_perf)
@@ -147,8 +148,8 @@ class _CurrentStderr(logging.StreamHandler):
 def _user_errors() -> tuple[type[BaseException], ...]:
     """What a user can cause (bad value, file or environment): one line and exit 2, never a traceback."""
     from unison.audio.vocoder.base import VocoderUnavailableError
-    from unison.data.sources.voices import VoiceUnavailableError
-    from unison.text.feature_cache import CorruptCacheEntryError
+    from unison.core.sources.voices import VoiceUnavailableError
+    from unison.text.hidden_state_cache import CorruptCacheEntryError
 
     return (ValueError, OSError, FloatingPointError, VocoderUnavailableError, VoiceUnavailableError,
             CorruptCacheEntryError)
@@ -163,18 +164,18 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as e:  # noqa: BLE001 - one line for users; -v shows the traceback of anything unexpected
         message = " ".join(str(e).split()) or type(e).__name__
         if isinstance(e, _user_errors()):
             # bad option, file, override or input audio; missing or refused weights; NaN in the output
             print(f"error: {message}", file=sys.stderr)
-            return 2
+            return EXIT_BAD_INPUT
         if args.verbose:
             raise
         print(f"error: unexpected {type(e).__name__}: {message} (a bug: rerun with -v for the traceback)",
               file=sys.stderr)
-        return 1
+        return EXIT_FAIL
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """Typed, validated configuration (hydra structured configs). One dataclass per concern.
 
 The architecture lives here, not in factory code: every number that defines a model variant
-is a field, recorded in every checkpoint's metadata. Owners: model (unison.model), llm
-(unison.text), audio (unison.audio), flow/sample (unison.flow, unison.sampler), train
-(unison.train). YAML presets live in unison/conf/.
+is a field, recorded in every checkpoint's metadata. A size has one source: the LLM preset owns
+its layer count and width, the model preset reads them (unison/conf/model/d24.yaml). Owners:
+model (unison.model), llm (unison.text), audio (unison.audio), flow/sample (unison.flow,
+unison.sampler), train (unison.train). YAML presets live in unison/conf/.
 """
 from __future__ import annotations
 
@@ -12,10 +13,34 @@ from typing import Optional
 
 
 @dataclass
+class LLMConfig:
+    """Frozen text LLM. kind: qwen2_5_omni | hf_causal | gemma3_gguf | minilm."""
+
+    kind: str = "qwen2_5_omni"
+    model_id: str = "Qwen/Qwen2.5-Omni-7B"
+    num_layers: int = 28  # L (decoder layers); the model's llm_layers is read from here
+    hidden_size: int = 3584  # H_llm; the model's llm_hidden is read from here
+    revision: str = "main"
+    path: Optional[str] = None  # explicit local path; else the weights resolver
+    template: str = "raw"  # raw | chat
+    system_prompt: str = "You are an audio generation assistant. Follow the instruction."
+    max_tokens: int = 256
+    dtype: str = "bfloat16"
+    cache_dir: Optional[str] = None  # on-disk hidden-state cache; None = ~/.cache/unison/llm
+    # Storage dtype of cached hidden states. bfloat16: lossless w.r.t. a bf16 LLM and safe for the
+    # ~1e5 outlier activations of Gemma/Qwen middle layers (float16 overflows there).
+    cache_dtype: str = "bfloat16"  # bfloat16 | float16 | float32
+    memory_cache_mb: float = 256.0  # in-memory LRU in front of the on-disk cache
+
+
+@dataclass
 class ModelConfig:
-    """DeepFusion MM-DiT (DESIGN.md 2.1). ``fusion``: deep = per-block projector from LLM layer i_k;
-    penultimate = one shared projector from layer L-1 feeding a persistent text stream (L);
-    deep+penultimate = both (OL). ``arch``: double (MM-DiT double-stream) or single (FLUX-style)."""
+    """DeepFusion MM-DiT (docs/design.md §1). ``fusion``: deep = per-block projector from
+    LLM layer i_k; penultimate = one shared projector from layer L-1 feeding a persistent text stream
+    (L); deep+penultimate = both (OL). ``arch``: double (MM-DiT double-stream) or single (FLUX-style).
+    ``llm_layers`` / ``llm_hidden`` are the selected LLM's sizes: the presets read them from the llm
+    group (``${llm.num_layers}``), so choosing ``llm=...`` sets them; they are kept here because the
+    model's shapes depend on them and a checkpoint records them with the model."""
 
     name: str = "d24"
     arch: str = "double"
@@ -30,34 +55,13 @@ class ModelConfig:
     final_kernel: int = 7
     timestep_freq_dim: int = 256
     rope_theta: float = 10000.0
-    llm_layers: int = 28  # L of the frozen LLM
-    llm_hidden: int = 3584  # H_llm
+    llm_layers: int = LLMConfig.num_layers  # L of the frozen LLM
+    llm_hidden: int = LLMConfig.hidden_size  # H_llm
     llm_layer_norm: bool = False  # LayerNorm each selected LLM layer before its projector
 
     @property
     def in_channels(self) -> int:
         return 2 * self.latent_channels + 1
-
-
-@dataclass
-class LLMConfig:
-    """Frozen text LLM. kind: qwen2_5_omni | hf_causal | gemma3_gguf | minilm."""
-
-    kind: str = "qwen2_5_omni"
-    model_id: str = "Qwen/Qwen2.5-Omni-7B"
-    num_layers: int = 28  # L (decoder layers); model.llm_layers must equal it
-    hidden_size: int = 3584  # H_llm; model.llm_hidden must equal it
-    revision: str = "main"
-    path: Optional[str] = None  # explicit local path; else the weights resolver
-    template: str = "raw"  # raw | chat
-    system_prompt: str = "You are an audio generation assistant. Follow the instruction."
-    max_tokens: int = 256
-    dtype: str = "bfloat16"
-    cache_dir: Optional[str] = None  # on-disk hidden-state cache; None = ~/.cache/unison/llm
-    # Storage dtype of cached hidden states. bfloat16: lossless w.r.t. a bf16 LLM and safe for the
-    # ~1e5 outlier activations of Gemma/Qwen middle layers (float16 overflows there).
-    cache_dtype: str = "bfloat16"  # bfloat16 | float16 | float32
-    memory_cache_mb: float = 256.0  # in-memory LRU in front of the on-disk cache
 
 
 @dataclass
@@ -229,12 +233,10 @@ def validate(cfg: UnisonConfig) -> UnisonConfig:
     """Validate a full config: the model alone, then its agreement with the llm and audio groups."""
     validate_model(cfg.model)
     m, llm, audio = cfg.model, cfg.llm, cfg.audio
-    _require(m.llm_layers == llm.num_layers, "model.llm_layers",
-             f"{m.llm_layers} but the llm group ({llm.model_id}) has num_layers={llm.num_layers}; "
-             "pick a consistent profile (e.g. profile=tiny) or matching model/llm presets")
-    _require(m.llm_hidden == llm.hidden_size, "model.llm_hidden",
-             f"{m.llm_hidden} but the llm group ({llm.model_id}) has hidden_size={llm.hidden_size}; "
-             "pick a consistent profile (e.g. profile=tiny) or matching model/llm presets")
+    for mine, theirs, value in (("llm_layers", "num_layers", llm.num_layers), ("llm_hidden", "hidden_size", llm.hidden_size)):
+        _require(getattr(m, mine) == value, f"model.{mine}",
+                 f"{getattr(m, mine)} but the llm group ({llm.model_id}) has {theirs}={value}; model.{mine} follows "
+                 f"the llm preset: choose the LLM with llm=<preset> and do not set model.{mine}")
     _require(m.latent_channels == audio.vae.latent_channels, "model.latent_channels",
              f"{m.latent_channels} but audio.vae.latent_channels is {audio.vae.latent_channels}; "
              "pick a consistent profile (e.g. profile=paper_d20) or matching model/audio presets")

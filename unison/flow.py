@@ -1,4 +1,4 @@
-"""Rectified-flow training pieces (DESIGN.md 2.3): noising, target velocity, masked loss,
+"""Rectified-flow training pieces (docs/design.md §3): noising, target velocity, masked loss,
 training-time t distribution and text dropout for classifier-free guidance. Noise is at t = 1."""
 from __future__ import annotations
 

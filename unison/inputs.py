@@ -33,12 +33,14 @@ import numpy as np
 
 from unison.audio.sequence import latent_length
 from unison.config import SOLVERS, SampleConfig
+from unison.core.audio import AudioReadError, audio_info, read_mono, resample
+from unison.core.signal import fit_length
 from unison.tasks import EDITING, ZERO_SHOT, TaskSpec, get_task
 
 log = logging.getLogger(__name__)
 
 AudioInput = str | os.PathLike | tuple[np.ndarray, int]  # a file, or (mono wave, sample rate)
-MAX_SEED = 2 ** 63  # exclusive; unison.sampler.item_seed draws from [0, 2**63)
+MAX_SEED = 2 ** 63  # exclusive; unison.core.seeds.item_seed draws from [0, 2**63)
 MAX_FILE_RATE = 384_000  # Hz; no audio format in use goes higher, and it bounds what a read can cost
 READ_MARGIN_SECONDS = 0.1  # read a little past what is kept: the resampler's edge stays outside the kept part
 OPTIONS = {"seconds": "--seconds", "steps": "--steps", "cfg_scale": "--cfg-scale", "seed": "--seed",
@@ -137,39 +139,30 @@ def _decode(src: AudioInput, what: str, max_seconds: float) -> tuple[np.ndarray,
             raise SourceAudioError(f"{what} audio {name}: sample rate {sr} Hz is outside 1 Hz .. {MAX_FILE_RATE} Hz")
         full = wave.shape[0] / sr
         return wave[:math.ceil((max_seconds + READ_MARGIN_SECONDS) * sr)], sr, name, full
-    import soundfile as sf
-
     name = str(src)
     if not Path(src).is_file():
         raise SourceAudioError(f"{what} audio file not found: {name} ({OPTIONS[what]})")
     try:
-        info = sf.info(name)
+        info = audio_info(name)
         if not 0 < info.samplerate <= MAX_FILE_RATE:
             raise SourceAudioError(f"{what} audio {name}: sample rate {info.samplerate} Hz is outside "
                                    f"1 Hz .. {MAX_FILE_RATE} Hz")
-        frames = math.ceil((max_seconds + READ_MARGIN_SECONDS) * info.samplerate)
-        wave, sr = sf.read(name, frames=frames, dtype="float32", always_2d=True)
-    except SourceAudioError:
-        raise
-    except Exception as e:  # noqa: BLE001 - libsndfile reports many formats of failure
-        raise SourceAudioError(f"cannot decode {what} audio file {name}: {e}. "
+        wave, sr = read_mono(name, stop=math.ceil((max_seconds + READ_MARGIN_SECONDS) * info.samplerate))
+    except AudioReadError as e:
+        raise SourceAudioError(f"cannot decode {what} audio file {name}: {e.__cause__}. "
                                "Give a WAV/FLAC/OGG file readable by libsndfile.") from e
-    return wave.mean(axis=1), int(sr), name, info.frames / info.samplerate
+    return wave, sr, name, info.frames / info.samplerate
 
 
 def read_audio(src: AudioInput, sample_rate: int, what: str, max_samples: int) -> tuple[np.ndarray, str, float]:
     """(mono float32 wave at ``sample_rate`` of at most ``max_samples``, the input's name, the input's
     full length in seconds). Only what can be kept is read; NaN/inf samples are refused."""
-    import soxr
-
     wave, sr, name, full = _decode(src, what, max_samples / sample_rate)
     if wave.size == 0:
         raise SourceAudioError(f"{what} audio {name} is empty")
     if not np.isfinite(wave).all():
         raise SourceAudioError(f"{what} audio {name} contains NaN or inf samples; give a clip of finite samples")
-    if sr != sample_rate:
-        wave = soxr.resample(wave, sr, sample_rate, quality="HQ").astype(np.float32)
-    return wave[:max_samples], name, full
+    return resample(wave, sr, sample_rate)[:max_samples], name, full
 
 
 def check_audible(wave: np.ndarray, name: str, what: str, min_samples: int, sample_rate: int,
@@ -186,13 +179,6 @@ def check_audible(wave: np.ndarray, name: str, what: str, min_samples: int, samp
         raise SourceAudioError(
             f"{what} audio {name} is silent ({level}; the rule: a peak of at least sample.silent_peak_dbfs = "
             f"{sample.silent_peak_dbfs:g} dBFS); give a clip with audible content")
-
-
-def fit_length(wave: np.ndarray, samples: int) -> np.ndarray:
-    """Crop or zero-pad at the end to exactly ``samples``."""
-    if wave.shape[0] >= samples:
-        return wave[:samples]
-    return np.pad(wave, (0, samples - wave.shape[0]))
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,9 @@ from torch import Tensor
 from unison.checkpoint import load_checkpoint, load_into
 from unison.config import UnisonConfig
 from unison.core.audio import write_float_wav
+from unison.core.seeds import item_noise
 from unison.inputs import AudioInput, InputError, Request, SourceAudioError, prepare
-from unison.sampler import NonFiniteLatentError, item_noise, sample
+from unison.sampler import NonFiniteLatentError, sample
 from unison.tasks import EDITING, ZERO_SHOT, get_task, prefix_source
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""ODE sampling from noise (t = 1) to data (t = 0) with classifier-free guidance (DESIGN.md 2.3).
+"""ODE sampling from noise (t = 1) to data (t = 0) with classifier-free guidance (docs/design.md §4).
 
 The solver loop is deliberately tiny so it can be checked against the math:
 Euler ``z += (t_next - t) * v(z, t)``; midpoint and Heun are the usual second-order variants.
@@ -9,14 +9,13 @@ Batch invariance: each item of a batch is integrated on its own (its cond/uncond
 forward's batch of 2, its text trimmed to its own tokens). Matrix kernels pick their blocking and
 reduction order from the operand shapes, so a batched forward gives an item different low bits
 depending on its batch-mates and their text lengths; one item per forward gives the same bits
-whatever batch the caller assembled (with unison.determinism's thread-independent matmuls, also
+whatever batch the caller assembled (with unison.core.determinism's thread-independent matmuls, also
 whatever the thread count).
 """
 from __future__ import annotations
 
-import hashlib
 import logging
-from typing import Callable, Sequence
+from typing import Callable
 
 import torch
 from torch import Tensor
@@ -33,18 +32,6 @@ CFG_FORMULAS = ("uncond+w*(cond-uncond)",)
 
 class NonFiniteLatentError(FloatingPointError):
     """The latent became NaN/inf during sampling (names the step)."""
-
-
-def item_seed(suite: str, item_id: str, base_seed: int) -> int:
-    """Stable per-item seed from sha256 (Python's ``hash`` is salted per process)."""
-    digest = hashlib.sha256(f"{suite}\x1f{item_id}\x1f{int(base_seed)}".encode()).digest()
-    return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
-
-
-def item_noise(seeds: Sequence[int], frames: int, channels: int, device: torch.device | str = "cpu") -> Tensor:
-    """Starting noise, one generator per item so an item's noise ignores batch size and order."""
-    rows = [torch.randn(frames, channels, generator=torch.Generator().manual_seed(int(s))) for s in seeds]
-    return torch.stack(rows).to(device)  # (B, T, C) float32
 
 
 def time_grid(steps: int) -> list[float]:

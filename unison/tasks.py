@@ -1,4 +1,4 @@
-"""The task table (DESIGN.md 2.4) and the model input X = [z_t || z_s || m].
+"""The task table (docs/design.md §5) and the model input X = [z_t || z_s || m].
 
 Task identity reaches the model only through the scalar mask channel ``m`` broadcast over frames:
 m=0 generation (z_s = 0), m=1 editing (z_s = source scene latent), m=2 zero-shot TTS (z_s holds the

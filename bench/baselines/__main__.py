@@ -8,8 +8,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from bench.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 from bench.results import ResultsError, load_results, load_samples
+from unison.core.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:

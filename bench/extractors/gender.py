@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from bench.extractors.base import Extractor
-from unison.weights import sha256_file
+from unison.core.weights import cached_sha256
 
 SAMPLE_RATE = 44100
 THRESHOLD = 0.5
@@ -58,7 +58,7 @@ class VoiceGender(Extractor):
         import xgboost
 
         return {"name": self.name, "model": "voice2gender 0.1.1 XGBoost (embedded in _model.py)",
-                "model_sha256": sha256_file(self.model_file), "xgboost": xgboost.__version__,
+                "model_sha256": cached_sha256(self.model_file), "xgboost": xgboost.__version__,
                 "sample_rate": SAMPLE_RATE, "input": "mono int16 PCM", "threshold": THRESHOLD,
                 "score": "female probability", "version": 1}
 

@@ -32,7 +32,7 @@ import torch
 from bench.extractors.base import Extractor
 from bench.extractors.weights_common import load_strict, torch_load_weights_only, weights_sha256
 from bench.item import Item
-from unison.weights import MissingWeightsError, WeightSpec, resolve
+from unison.core.weights import MissingWeightsError, WeightSpec, resolve
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from bench.extractors.base import Extractor
-from unison.weights import sha256_file
+from unison.core.weights import cached_sha256
 
 SAMPLE_RATE = 16000
 PARTIAL_RATE = 1.3
@@ -50,7 +50,7 @@ class Resemblyzer(Extractor):
 
     def signature(self) -> dict[str, Any]:
         return {"name": self.name, "model": "Resemblyzer 0.1.4 GE2E pretrained.pt",
-                "model_sha256": sha256_file(weights_path()), "sample_rate": SAMPLE_RATE,
+                "model_sha256": cached_sha256(weights_path()), "sample_rate": SAMPLE_RATE,
                 "preprocess": "resemblyzer.preprocess_wav (normalize to -30 dBFS increase-only, "
                 "webrtcvad long-silence trim)", "partials": {"rate": PARTIAL_RATE,
                 "min_coverage": MIN_COVERAGE, "frames": 160}, "pooling": "mean then L2", "version": 1}

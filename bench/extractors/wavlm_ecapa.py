@@ -35,7 +35,7 @@ from bench.extractors.weights_common import (
     load_strict,
     torch_load_weights_only,
 )
-from unison.weights import WeightSpec, resolve
+from unison.core.weights import WeightSpec, resolve
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Shared plumbing of the paper-protocol extractors: weights look-up, strict loading, padding.
 
-Each paper extractor resolves its file through ``unison.weights`` (explicit path -> env var ->
+Each paper extractor resolves its file through ``unison.core.weights`` (explicit path -> env var ->
 $UNISON_WEIGHTS_DIR -> local HF cache), reports a missing file as ``"unavailable: <reason>"``
 and records the file's sha256 in its signature.
 """
@@ -12,7 +12,7 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
-from unison.weights import MissingWeightsError, WeightSpec, resolve, sha256_file
+from unison.core.weights import MissingWeightsError, WeightSpec, cached_sha256, resolve
 
 
 def unavailable_reason(spec: WeightSpec, explicit: str | Path | None) -> str | None:
@@ -27,7 +27,7 @@ def unavailable_reason(spec: WeightSpec, explicit: str | Path | None) -> str | N
 def weights_sha256(spec: WeightSpec, explicit: str | Path | None) -> str | None:
     """sha256 of the resolved file (None when missing: the signature then says so)."""
     try:
-        return sha256_file(resolve(spec, explicit))
+        return cached_sha256(resolve(spec, explicit))
     except (MissingWeightsError, ValueError):
         return None
 

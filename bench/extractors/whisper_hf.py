@@ -29,7 +29,7 @@ import torch
 from bench.extractors.base import Extractor
 from bench.extractors.weights_common import unavailable_reason, weights_sha256
 from bench.item import Item
-from unison.weights import WeightSpec, resolve
+from unison.core.weights import WeightSpec, resolve
 
 log = logging.getLogger(__name__)
 

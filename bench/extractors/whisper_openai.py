@@ -21,7 +21,7 @@ import numpy as np
 from bench.extractors.base import Extractor
 from bench.extractors.weights_common import weights_sha256
 from bench.item import Item
-from unison.weights import MissingWeightsError, WeightSpec, resolve
+from unison.core.weights import MissingWeightsError, WeightSpec, resolve
 
 log = logging.getLogger(__name__)
 

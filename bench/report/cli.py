@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bench.exit_codes import EXIT_OK
 from unison.core.args import int_in
+from unison.core.exit_codes import EXIT_OK
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -18,6 +18,8 @@ from typing import Any, Sequence
 import numpy as np
 import soundfile as sf
 
+from unison.core.audio import read_mono, resample
+
 REPORT_SR = 16000
 MAX_SECONDS = 10.0
 OPUS_LEVEL = 0.95  # libsndfile's 0..1 scale; 0.95 gives about 19 kb/s at 16 kHz mono
@@ -44,14 +46,10 @@ class Clip:
 
 def load_clip(path: str | Path) -> Clip:
     """Read any file soundfile can decode, downmix, resample to 16 kHz, cut to MAX_SECONDS."""
-    import soxr
-
     path = Path(path)
-    wave, sr = sf.read(str(path), dtype="float32", always_2d=True)
-    mono = wave.mean(axis=1)
+    mono, sr = read_mono(path)
     seconds = mono.shape[0] / sr
-    if sr != REPORT_SR:
-        mono = soxr.resample(mono, sr, REPORT_SR, quality="HQ").astype(np.float32)
+    mono = resample(mono, sr, REPORT_SR)
     mono = np.nan_to_num(mono[: int(MAX_SECONDS * REPORT_SR)], nan=0.0, posinf=0.0, neginf=0.0)
     return Clip(wave=np.clip(mono, -1.0, 1.0).astype(np.float32), source=path, original_sr=int(sr),
                 original_seconds=float(seconds))

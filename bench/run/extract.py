@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from bench import registry
-from bench.cache import AudioHashes, Clip, FeatureCache, signature_hash
+from bench.cache import AudioHashes, Clip, ExtractorFeatureCache, signature_hash
 from bench.extractors.base import Extractor
 from bench.item import Item
 from bench.run.errors import Unavailable, one_line
 from bench.run.generate import GenerationStore
 from bench.run.validate import ItemStatus
 from bench.testset import TestSet
-from unison.weights import MissingWeightsError
+from unison.core.weights import MissingWeightsError
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def role_path(role: str, item: Item, status: ItemStatus, testset: TestSet, store
 class FeatureStage:
     """Resolves extractors lazily and serves features per (extractor, role), via the cache."""
 
-    def __init__(self, cache: FeatureCache, items: list[Item], statuses: dict[str, ItemStatus],
+    def __init__(self, cache: ExtractorFeatureCache, items: list[Item], statuses: dict[str, ItemStatus],
                  testset: TestSet, store: GenerationStore, progress: bool):
         self.cache, self.items, self.statuses = cache, items, statuses
         self.testset, self.store, self.progress = testset, store, progress

@@ -21,10 +21,11 @@ import numpy as np
 from bench.item import Item
 from bench.run.errors import one_line
 from bench.spec import SuiteSpec, canonical_json
-from bench.systems.base import Generated, System
-from bench.testset import TestSet, atomic_write_bytes, atomic_write_text
+from bench.systems.base import Generated, ItemError, System
+from bench.testset import TestSet
 from unison.core.audio import float_wav_bytes
-from unison.weights import MissingWeightsError
+from unison.core.files import atomic_write_bytes, atomic_write_text
+from unison.core.weights import MissingWeightsError
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,9 @@ def dist_rank_world() -> tuple[int, int]:
 def generation_signature(system: System, item: Item, seed: int, spec: SuiteSpec, testset: TestSet) -> str:
     blob = {"system": system.name, "signature": system.signature(), "seed": seed, "item": item.to_json(),
             "testset": testset.hash, "generation": asdict(spec.generation)}
+    own = system.item_signature(item)
+    if own:  # only systems with per-item inputs (e.g. a file's sha256) add this key
+        blob["item_signature"] = own
     return hashlib.sha256(canonical_json(blob).encode()).hexdigest()
 
 
@@ -138,7 +142,8 @@ def generate_all(system: System, items: list[Item], sigs: dict[str, str], testse
             store.save(it.id, sigs[it.id], g, system.name)
             n_done += 1
         except Exception as e:  # noqa: BLE001 - recorded per item, the suite goes on
-            msg = "generation failed: " + one_line(e)
+            msg = ((str(e).splitlines() or ["ItemError"])[0][:500] if isinstance(e, ItemError)
+                   else "generation failed: " + one_line(e))
             log.warning("item %s: %s", it.id, msg)
             errors[it.id] = msg
             store.save_failure(it.id, sigs[it.id], msg)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from bench.cache import FeatureCache
+from bench.cache import ExtractorFeatureCache
 from bench.results import results_document, sample_row, write_run
 from bench.run.extract import FeatureStage
 from bench.run.generate import (GenerationStore, dist_rank_world, generate_all, generation_signature,
@@ -48,7 +48,9 @@ class RunOptions:
 
     @property
     def label(self) -> str:
-        return self.system_name or self.system.name
+        """The name results are shown and filed under: the one the user gave the system
+        (``--system-arg name=...``), else as it was asked for, else its catalog name."""
+        return getattr(self.system, "label", None) or self.system_name or self.system.name
 
 
 @dataclass
@@ -107,11 +109,13 @@ def run(opts: RunOptions) -> RunReport:
     items = testset.items[: opts.limit] if opts.limit is not None else list(testset.items)
     rdir = run_dir(opts)
     store = GenerationStore(rdir)
+    why_not = system_unavailable(system)
+    if why_not is None:
+        system.prepare(items, testset)  # input it cannot use at all stops the run here (SystemInputError)
     sigs = {it.id: generation_signature(system, it, opts.seed, spec, testset) for it in items}
 
     mine = [it for i, it in enumerate(items) if i % world == rank]  # this rank's share
     with clock("generate"):
-        why_not = system_unavailable(system)
         if why_not is None:
             n_generated, gen_errors = generate_all(system, mine, sigs, testset, store, opts.progress, opts.batch_size)
         else:  # like an extractor without weights: every cell says why, nothing is generated
@@ -126,7 +130,7 @@ def run(opts: RunOptions) -> RunReport:
     with clock("validate"):
         statuses = item_statuses(items, gen_errors, store, sigs, spec.validation)
 
-    cache = FeatureCache(Path(opts.cache_dir) if opts.cache_dir else Path(opts.out) / ".cache" / "features")
+    cache = ExtractorFeatureCache(Path(opts.cache_dir) if opts.cache_dir else Path(opts.out) / ".cache" / "features")
     stage = FeatureStage(cache, items, statuses, testset, store, opts.progress)
     subsets = sorted({it.subset for it in items if it.subset is not None} | set(spec.subsets))
     with clock("extract_score"):
@@ -135,7 +139,8 @@ def run(opts: RunOptions) -> RunReport:
 
     results = results_document(spec=spec, scale=opts.scale, testset=testset, n_items=len(items), limit=opts.limit,
                                system=system, system_name=opts.label, system_args=opts.system_args, seed=opts.seed,
-                               extractors=stage.used(), metrics=scores.cells, subsets=scores.subsets)
+                               extractors=stage.used(), metrics=scores.cells, subsets=scores.subsets,
+                               provenance=system.provenance() if why_not is None else {})
     rows = [sample_row(it.id, it.subset, statuses[it.id].status, statuses[it.id].error,
                        {k: v[i] for k, v in scores.per_item.items() if v is not None})  # per-item metrics only
             for i, it in enumerate(items)]

@@ -17,7 +17,7 @@ from bench.results import clean_scores, describe_from_key, metric_cell
 from bench.run.errors import Unavailable, one_line
 from bench.run.extract import FeatureStage
 from bench.run.validate import ItemStatus
-from unison.weights import MissingWeightsError
+from unison.core.weights import MissingWeightsError
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,10 @@ required arguments and returns a bench.systems.base.System. Add a system by addi
 ``--system-arg key=value`` as keyword arguments:
   unison:<ckpt>            (or --system-arg ckpt=..., or $UNISON_CHECKPOINT); also steps=, cfg=,
                            device=, dtype=, and config overrides such as llm.path=...
-  voice:<voice name>       one fixed offline TTS voice (unison.data.sources.voices.VOICES)
+  voice:<voice name>       one fixed offline TTS voice (unison.core.sources.voices.VOICES)
   audioldm2 / stable-audio-open / f5-tts: weights=<local dir or file> (see bench/systems/external.py)
+  files:<DIR>              audio a model made elsewhere, one file per item; also name=<label>, layout=ids|seedtts|
+                           audiocaps, fit=none|pad-crop, tasks=<t1,t2> (see bench/systems/files.py)
 """
 
 SYSTEMS: dict[str, str] = {
@@ -19,4 +21,5 @@ SYSTEMS: dict[str, str] = {
     "audioldm2": "bench.systems.external:AudioLDM2System",
     "stable-audio-open": "bench.systems.external:StableAudioOpenSystem",
     "f5-tts": "bench.systems.external:F5TTSSystem",
+    "files": "bench.systems.files:FilesSystem",
 }

@@ -27,11 +27,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import soxr
 
 from bench.item import Item
-from bench.systems._audio import fade, n_samples, pad_or_crop, peak_limit, place, read_mono, scale_to_snr
 from bench.systems.base import Generated, System
+from unison.core.audio import read_mono, resample
+from unison.core.signal import fade_linear, fit_length, peak_limit, place, scale_over
 
 EVENT_SNR_DB = 0.0  # the editing suite builds its events at 0 dB over the background
 SPEECH_SNR_DB = 5.0  # the speech_in_scene suite puts speech at +5 dB over the scene
@@ -50,6 +50,13 @@ def event_query(item: Item) -> str:
     if m is None:
         return item.instruction
     return m.group("new") if item.task == "edit_replace" else m.group("event")
+
+
+def added(wave: np.ndarray, x: np.ndarray, offset: int) -> np.ndarray:
+    """``wave`` plus ``x`` starting at sample ``offset``; a start at or past the end adds nothing
+    (an instruction may state a time beyond the clip)."""
+    offset = max(0, offset)
+    return wave + place(x, wave.shape[0], offset) if offset < wave.shape[0] else wave
 
 
 def speech_start(item: Item) -> tuple[float, str]:
@@ -105,36 +112,34 @@ class DspEditSystem(System):
             return wave
         known, _ = read_mono(root / rel, sr)
         info["subtracted"] = f"item.meta stems.{stem} (oracle-informed)"
-        return wave - pad_or_crop(known, wave.shape[0])
+        return wave - fit_length(known, wave.shape[0])
 
     def _add_event(self, item: Item, wave: np.ndarray, sr: int, info: dict[str, Any],
                    offset_s: float | None = None) -> np.ndarray:
         query = event_query(item)
         clip, score = self.retriever.retrieve(query, self.retriever.excluded(item))
-        event = fade(self.retriever.load(clip, sr)[: int(MAX_EVENT_SECONDS * sr)], sr)
-        event = scale_to_snr(wave, event, self.event_snr_db)
+        event = fade_linear(self.retriever.load(clip, sr)[: int(MAX_EVENT_SECONDS * sr)], sr)
+        event = scale_over(wave, event, self.event_snr_db)
         offset = int(round(offset_s * sr)) if offset_s is not None else max(0, (wave.shape[0] - event.shape[0]) // 2)
         info.update(query=query, retrieved=clip.id, score=round(score, 6), event_offset=round(offset / sr, 4))
-        return wave + place(event, wave.shape[0], offset)
+        return added(wave, event, offset)
 
     def _add_speech(self, item: Item, wave: np.ndarray, sr: int, info: dict[str, Any]) -> np.ndarray:
         from bench.systems.voices import gender_voice, item_words
-        from unison.data.sources.voices import VOICES
+        from unison.core.sources.voices import VOICES
 
         voice = gender_voice(item)
         speech, native = VOICES[voice].synthesize(item_words(item))
-        if native != sr:
-            speech = soxr.resample(speech, native, sr, quality="HQ").astype(np.float32)
-        speech = scale_to_snr(wave, fade(speech, sr), self.speech_snr_db)
+        speech = scale_over(wave, fade_linear(resample(speech, native, sr), sr), self.speech_snr_db)
         start, why = speech_start(item)
         info.update(voice=voice, speech_start=start, speech_start_from=why)
-        return wave + place(speech, wave.shape[0], int(round(start * sr)))
+        return added(wave, speech, int(round(start * sr)))
 
     def _one(self, item: Item, root: Path) -> Generated:
         if item.source is None:
             raise ValueError(f"item {item.id!r} ({item.task}) has no source audio to edit")
         src, sr = read_mono(root / item.source)
-        wave = pad_or_crop(src, n_samples(item.seconds, sr)).astype(np.float64)
+        wave = fit_length(src, item.samples(sr)).astype(np.float64)
         info: dict[str, Any] = {}
         task = item.task
         if task == "edit_add":

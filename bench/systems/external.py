@@ -8,7 +8,7 @@ reason and the runner marks every cell "unavailable: <reason>" (as for extractor
 
 Sampler settings are each model's own published defaults (not the suite's UNISON steps/cfg),
 overridable with ``steps=`` / ``cfg=``; all are recorded in ``signature()``. Per-item seeds come
-from unison.sampler.item_seed, outputs are mono, cropped or zero-padded at the end to item.seconds.
+from unison.core.seeds.item_seed, outputs are mono, cropped or zero-padded at the end to item.seconds.
 """
 from __future__ import annotations
 
@@ -21,9 +21,10 @@ from typing import Any
 import numpy as np
 
 from bench.item import Item
-from bench.systems._audio import n_samples, pad_or_crop
 from bench.systems.base import Generated, System
-from bench.systems.seeding import SEED_RULE, SeededRun
+from bench.systems.seeding import SeededRun
+from unison.core.seeds import SEED_RULE
+from unison.core.signal import fit_length
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ class AudioLDM2System(ExternalSystem):
             audio = pipe(it.caption or it.instruction, negative_prompt=NEGATIVE_PROMPT, num_inference_steps=self.steps,
                          guidance_scale=self.cfg, audio_length_in_s=float(it.seconds), num_waveforms_per_prompt=1,
                          generator=self.generator(it)).audios[0]  # (samples,) at 16 kHz
-            out.append(Generated(pad_or_crop(np.asarray(audio, np.float32), n_samples(it.seconds, 16000)), 16000))
+            out.append(Generated(fit_length(np.asarray(audio, np.float32), it.samples(16000)), 16000))
         return out
 
 
@@ -184,7 +185,7 @@ class StableAudioOpenSystem(ExternalSystem):
                           guidance_scale=self.cfg, audio_end_in_s=float(it.seconds), num_waveforms_per_prompt=1,
                           generator=self.generator(it)).audios  # (1, channels, samples)
             wave = audios[0].float().cpu().numpy().mean(axis=0)
-            out.append(Generated(pad_or_crop(wave, n_samples(it.seconds, sr)), sr))
+            out.append(Generated(fit_length(wave, it.samples(sr)), sr))
         return out
 
 
@@ -252,5 +253,5 @@ class F5TTSSystem(ExternalSystem):
             wav, sr, _ = tts.infer(ref_file=str(Path(root) / it.reference), ref_text=it.meta["prompt_text"],
                                    gen_text=it.text or it.instruction, nfe_step=self.steps, cfg_strength=self.cfg,
                                    seed=self.seed_for(it) % (2 ** 31))
-            out.append(Generated(pad_or_crop(np.asarray(wav, np.float32), n_samples(it.seconds, int(sr))), int(sr)))
+            out.append(Generated(fit_length(np.asarray(wav, np.float32), it.samples(int(sr))), int(sr)))
         return out

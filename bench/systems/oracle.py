@@ -8,11 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import soundfile as sf
-
 from bench.item import Item
 from bench.systems.base import Generated, System
+from unison.core.audio import read_mono
 
 
 class OracleSystem(System):
@@ -27,6 +25,6 @@ class OracleSystem(System):
         for item in items:
             if item.target is None:
                 raise ValueError(f"item {item.id!r} has no target audio; the oracle can only return ground truth")
-            wave, sr = sf.read(str(Path(root) / item.target), dtype="float32", always_2d=True)
-            out.append(Generated(wave=np.ascontiguousarray(wave.mean(axis=1)), sample_rate=int(sr)))
+            wave, sr = read_mono(Path(root) / item.target)
+            out.append(Generated(wave=wave, sample_rate=sr))
         return out

@@ -22,8 +22,9 @@ from typing import Any, Iterable
 import numpy as np
 
 from bench.item import Item
-from bench.systems._audio import fade, loop_fill, n_samples, peak_limit, place, read_mono
 from bench.systems.base import Generated, System
+from unison.core.audio import read_mono
+from unison.core.signal import fade_linear, loop, peak_limit, place
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class MiniLMEmbedder:
     MAX_TOKENS = 256  # sentence_bert_config.json max_seq_length
 
     def __init__(self, path: str | Path | None = None):
-        from unison.weights import MissingWeightsError
+        from unison.core.weights import MissingWeightsError
 
         if path is None:
             try:
@@ -60,9 +61,9 @@ class MiniLMEmbedder:
 
     def signature(self) -> dict[str, Any]:
         if self._sig is None:
-            from unison.weights import sha256_file
+            from unison.core.weights import cached_sha256
 
-            self._sig = {"model": "sentence-transformers/all-MiniLM-L6-v2", "weights_sha256": sha256_file(self.weights_file),
+            self._sig = {"model": "sentence-transformers/all-MiniLM-L6-v2", "weights_sha256": cached_sha256(self.weights_file),
                          "pooling": "mean over attention mask, L2-normalised", "max_tokens": self.MAX_TOKENS}
         return self._sig
 
@@ -107,7 +108,7 @@ def _audible(path: str) -> bool:
 
 def tuxpaint_library() -> list[LibraryClip]:
     """Every audible tuxpaint stamp sound with its English label, sorted by id."""
-    from unison.data.sources.sounds import tuxpaint_sounds
+    from unison.core.sources.sounds import tuxpaint_sounds
 
     return [LibraryClip(c.id, c.path, c.caption_en) for c in tuxpaint_sounds() if _audible(str(c.path))]
 
@@ -194,7 +195,7 @@ class RetrievalSystem(System):
         return [self._one(it) for it in items]
 
     def _one(self, item: Item) -> Generated:
-        sr, total = self.sample_rate, n_samples(item.seconds, self.sample_rate)
+        sr, total = self.sample_rate, item.samples(self.sample_rate)
         exclude = self.retriever.excluded(item)
         if item.task == "timed" and item.segments:
             out = np.zeros(total, dtype=np.float32)
@@ -204,11 +205,11 @@ class RetrievalSystem(System):
                 start, end = int(round(float(seg["start"]) * sr)), min(total, int(round(float(seg["end"]) * sr)))
                 if end <= start:
                     raise ValueError(f"item {item.id!r}: segment {seg} has no duration inside the clip")
-                span = loop_fill(self.retriever.load(clip, sr), end - start, sr)
-                out += place(fade(span, sr), total, start)
+                span = loop(self.retriever.load(clip, sr), end - start, sr)
+                out += place(fade_linear(span, sr), total, start)
                 picks.append({"segment": seg["caption"], "clip": clip.id, "score": round(score, 6)})
             return Generated(peak_limit(out), sr, {"retrieved": picks, "excluded": sorted(exclude)})
         clip, score = self.retriever.retrieve(item.caption or item.instruction, exclude)
-        wave = loop_fill(self.retriever.load(clip, sr), total, sr)
+        wave = loop(self.retriever.load(clip, sr), total, sr)
         return Generated(peak_limit(wave), sr, {"retrieved": clip.id, "caption": clip.caption,
                                                 "score": round(score, 6), "excluded": sorted(exclude)})

@@ -1,14 +1,13 @@
 """Run settings a seeded system receives from the runner (``configure``) and its per-item seeds.
 
-Per-item seed = unison.sampler.item_seed(suite, item.id, run seed): an item's output depends
-neither on the batch it lands in nor on the order of items (DESIGN 2.3)."""
+Per-item seed = unison.core.seeds.item_seed(suite, item.id, run seed): an item's output depends
+neither on the batch it lands in nor on the order of items."""
 from __future__ import annotations
 
 from typing import Any
 
 from bench.item import Item
-
-SEED_RULE = "unison.sampler.item_seed(suite name, item.id, run seed)"
+from unison.core.seeds import item_seed
 
 
 class SeededRun:
@@ -22,9 +21,7 @@ class SeededRun:
         self.generation, self.base_seed, self.suite = generation, int(seed), str(suite)
 
     def seed_for(self, item: Item) -> int:
-        from unison.sampler import item_seed
-
-        return int(item_seed(self.suite, item.id, self.base_seed))
+        return item_seed(self.suite, item.id, self.base_seed)
 
     def suite_setting(self, name: str) -> Any:
         """steps / cfg from the suite's ``generation`` block (None when absent or not configured)."""

@@ -5,7 +5,7 @@ environment variable UNISON_CHECKPOINT (what .github/workflows/gpu-regress.yml s
 once, lazily, through unison.pipeline.UnisonPipeline. item.task is a unison task-table name (t2a,
 tts, zs_tts, t2as, timed, edit_*, sis_*) and the instruction is the text prompt; editing tasks get
 item.source, zero-shot TTS item.reference. Each item's noise seed is
-unison.sampler.item_seed(suite, item.id, run seed), so outputs ignore batch size and order.
+unison.core.seeds.item_seed(suite, item.id, run seed), so outputs ignore batch size and order.
 Sampler steps / cfg: ``--system-arg steps= / cfg=`` first, then the suite's ``generation`` block,
 then the checkpoint's own sample config; the values used are in ``signature()`` with the
 checkpoint sha256 and its recorded config. Other ``key.sub=value`` system arguments are config
@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from bench.item import Item
-from bench.systems._audio import n_samples, pad_or_crop
 from bench.systems.base import Generated, System
-from bench.systems.seeding import SEED_RULE, SeededRun
+from bench.systems.seeding import SeededRun
+from unison.core.seeds import SEED_RULE
+from unison.core.signal import fit_length
 
 log = logging.getLogger(__name__)
 
@@ -75,11 +76,11 @@ class UnisonSystem(SeededRun, System):
             from unison.checkpoint import read_config
             from unison.inputs import limits
             from unison.pipeline import overrides_to_dict
-            from unison.weights import sha256_file
+            from unison.core.weights import cached_sha256
 
             cfg = read_config(self.ckpt, overrides_to_dict([f"{k}={v}" for k, v in self.overrides.items()]))
             self._sig = {"system": "unison", "version": "1", "checkpoint": str(self.ckpt),
-                         "checkpoint_sha256": sha256_file(self.ckpt), "step": self.meta.get("step"),
+                         "checkpoint_sha256": cached_sha256(self.ckpt), "step": self.meta.get("step"),
                          "git": self.meta.get("git"), "config": self.meta.get("config"), "overrides": self.overrides,
                          "sampler": self.sampler(), "input_limits": limits(cfg.sample), "dtype": self.dtype,
                          "seed_rule": SEED_RULE, "fit": FIT_RULE}
@@ -121,4 +122,22 @@ class UnisonSystem(SeededRun, System):
                     sources = [Path(root) / it.source]
                 wave = pipe.generate_batch(spec.name, [it.instruction], it.seconds, [self.seed_for(it)],
                                            sources=sources, **kw)[0]
-            yield Generated(pad_or_crop(wave, n_samples(it.seconds, sr)), sr)
+            yield Generated(fit_length(wave, it.samples(sr)), sr)
+
+
+# What the rest of bench may know about a UNISON checkpoint or task goes through these two functions,
+# so the model stays behind this one adapter.
+def checkpoint_params(config: dict[str, Any]) -> int:
+    """Trainable parameters of the model a recorded checkpoint config describes (analytic: no network
+    is built, no weights are read)."""
+    from unison.config import from_dict
+    from unison.model.size import count_from_config
+
+    return count_from_config(from_dict(config, cross_checks=False).model)
+
+
+def task_description(task: str) -> str | None:
+    """The task table's one-line description of a UNISON task, or None for a task it does not have."""
+    from unison.tasks import TASKS
+
+    return TASKS[task].description if task in TASKS else None

@@ -1,4 +1,4 @@
-"""The offline TTS voices (unison.data.sources.voices) as TTS baseline systems.
+"""The offline TTS voices (unison.core.sources.voices) as TTS baseline systems.
 
 ``voice:<name>`` (e.g. ``voice:flite-slt``) always speaks with that one voice: its gender and
 language are fixed, so items of the other language fail with a clear error, and items asking for
@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.item import Item
-from bench.systems._audio import n_samples, pad_or_crop
 from bench.systems.base import Generated, System
+from unison.core.signal import fit_length
 
 SPEECH_TASKS = ("tts", "zs_tts")
 FIT_RULE = "speech from sample 0; cropped or zero-padded at the end to round(item.seconds * sr)"
@@ -30,7 +30,7 @@ DEFAULT_GENDER = "female"  # items without item.gender (e.g. zero-shot rows of u
 
 
 def _catalog():
-    from unison.data.sources.voices import VOICES
+    from unison.core.sources.voices import VOICES
 
     return VOICES
 
@@ -47,7 +47,7 @@ def speak(voice_name: str, item: Item) -> Generated:
         raise ValueError(f"voice {voice.name} speaks {voice.lang!r} but item {item.id!r} is {item.lang!r}; "
                          f"use a {item.lang} voice or the voices-gender system")
     wave, sr = voice.synthesize(item_words(item))
-    return Generated(wave=pad_or_crop(wave, n_samples(item.seconds, sr)), sample_rate=int(sr))
+    return Generated(wave=fit_length(wave, item.samples(sr)), sample_rate=int(sr))
 
 
 def voice_signature(voice_name: str) -> dict[str, Any]:

@@ -11,21 +11,18 @@ import json
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
-import soxr
 import torch
 
 from bench.extractors.yamnet import build
 from bench.metrics.classifier import kl_ref_gen
 from unison.audio.codec import build_codec
 from unison.config import load_config
+from unison.core.audio import read_mono, resample
 from unison.pipeline import UnisonPipeline
 
 
 def load(path, sr):
-    w, s = sf.read(str(path), dtype="float32", always_2d=True)
-    w = w.mean(1)
-    return soxr.resample(w, s, sr).astype(np.float32) if s != sr else w
+    return read_mono(path, sr)[0]
 
 
 def main():
@@ -57,7 +54,7 @@ def main():
             w = load(a.testset / it["target"], sr)
             w = w[: len(w) // hop2 * hop2]  # whole latent frames
             out = codec.decode(codec.encode(torch.from_numpy(w)[None]))[0].float().numpy()
-            resyn.append(soxr.resample(out, sr, 16000).astype(np.float32))
+            resyn.append(resample(out, sr, 16000))
     print(f"kl@yamnet-16k over {len(items)} items")
     print(f"  codec resynthesis of the targets: {kl_ref_gen(ref, logits(resyn)).mean():.3f}")
     for run in a.runs:

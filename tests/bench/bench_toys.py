@@ -18,7 +18,7 @@ from bench.extractors.base import Extractor
 from bench.item import Item
 from bench.metrics.base import Metric, MetricResult
 from bench.systems.base import Generated, System
-from unison.weights import MissingWeightsError
+from unison.core.weights import MissingWeightsError
 
 SR = 16000
 TOY_SUITE_YAML = """\

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from bench.cache import Clip, ExtractorFeatureCache, decode_features, encode_features, signature_hash
 import bench_toys
-from bench.cache import Clip, FeatureCache, decode_features, encode_features, load_audio, signature_hash
-from bench.testset import sha256_path
+from unison.core.files import sha256_file
 
 
 def _clips(tmp_path: Path, n: int = 3) -> list[Clip]:
@@ -16,7 +16,7 @@ def _clips(tmp_path: Path, n: int = 3) -> list[Clip]:
         p = tmp_path / f"c{k}.wav"
         t = np.arange(8000) / 16000
         sf.write(str(p), (0.1 * (k + 1) * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 16000, subtype="FLOAT")
-        out.append(Clip(path=p, audio_sha=sha256_path(p)))
+        out.append(Clip(path=p, audio_sha=sha256_file(p)))
     return out
 
 
@@ -38,7 +38,7 @@ def test_hits_are_keyed_by_content_not_path(tmp_path, monkeypatch):
     counter = tmp_path / "count"
     monkeypatch.setenv("TOY_EXT_COUNTER", str(counter))
     clips = _clips(tmp_path)
-    cache = FeatureCache(tmp_path / "cache")
+    cache = ExtractorFeatureCache(tmp_path / "cache")
     ext = bench_toys.RmsExtractor()
     first = cache.extract(ext, clips, progress=False)
     assert _count(counter) == 3
@@ -46,7 +46,7 @@ def test_hits_are_keyed_by_content_not_path(tmp_path, monkeypatch):
     moved = tmp_path / "elsewhere"
     moved.mkdir()
     clips2 = [Clip(path=shutil.copy(c.path, moved / f"renamed{k}.wav"), audio_sha=c.audio_sha) for k, c in enumerate(clips)]
-    second = FeatureCache(tmp_path / "cache").extract(ext, clips2, progress=False)
+    second = ExtractorFeatureCache(tmp_path / "cache").extract(ext, clips2, progress=False)
     assert _count(counter) == 3
     assert [f["rms"] for f in first] == [f["rms"] for f in second]
     # one file per entry, sharded by key prefix
@@ -59,7 +59,7 @@ def test_changing_one_setting_invalidates_only_that_extractor(tmp_path, monkeypa
     monkeypatch.setenv("TOY_EXT_COUNTER", str(rms_counter))
     monkeypatch.setenv("TOY_PEAK_COUNTER", str(peak_counter))
     clips = _clips(tmp_path)
-    cache = FeatureCache(tmp_path / "cache")
+    cache = ExtractorFeatureCache(tmp_path / "cache")
     rms1 = cache.extract(bench_toys.RmsExtractor(gain=1.0), clips, progress=False)
     cache.extract(bench_toys.PeakExtractor(), clips, progress=False)
     assert _count(rms_counter) == 3 and sum(map(int, peak_counter.read_text().split())) == 3
@@ -79,7 +79,7 @@ def test_side_input_is_part_of_the_key_and_misses_are_batched(tmp_path, monkeypa
     peak_counter = tmp_path / "peak"
     monkeypatch.setenv("TOY_PEAK_COUNTER", str(peak_counter))
     clips = _clips(tmp_path, 6)
-    cache = FeatureCache(tmp_path / "cache")
+    cache = ExtractorFeatureCache(tmp_path / "cache")
     ext = bench_toys.PeakExtractor()  # batch_size 4
     cache.extract(ext, clips[:2], progress=False)
     cache.extract(ext, clips, progress=False)  # 4 misses -> one batch of 4
@@ -87,13 +87,3 @@ def test_side_input_is_part_of_the_key_and_misses_are_batched(tmp_path, monkeypa
     cache.extract(ext, [Clip(c.path, c.audio_sha, side="en") for c in clips[:1]], progress=False)
     assert peak_counter.read_text().split() == ["2", "4", "1"]
     assert cache.stats["toy_peak"].hits == 2 and cache.stats["toy_peak"].misses == 7
-
-
-def test_load_audio_resamples_and_mixes_to_mono(tmp_path):
-    p = tmp_path / "st.wav"
-    t = np.arange(16000) / 16000
-    stereo = np.stack([np.sin(2 * np.pi * 100 * t), np.zeros_like(t)], axis=1).astype(np.float32)
-    sf.write(str(p), stereo, 16000, subtype="FLOAT")
-    w = load_audio(p, 8000)
-    assert w.dtype == np.float32 and w.shape == (8000,)
-    assert np.max(np.abs(w)) == pytest.approx(0.5, abs=0.02)  # mean of the two channels

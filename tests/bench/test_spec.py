@@ -17,6 +17,16 @@ def test_toy_suite_parses(tmp_path):
     assert spec.params("mini") == {"n": 6, "seconds": 0.5}
     assert spec.validation.sample_rate == 16000
     assert spec.build_key("mini") != spec.build_key("paper")
+    assert spec.layouts == ()
+
+
+def test_layouts_are_export_only(tmp_path):
+    """``layouts`` names what the export writes; it is not part of the test set (same build key)."""
+    raw = _raw()
+    plain = parse_spec(dict(raw))
+    raw["layouts"] = ["seedtts", "audiocaps"]
+    spec = parse_spec(raw)
+    assert spec.layouts == ("seedtts", "audiocaps") and spec.build_key("mini") == plain.build_key("mini")
 
 
 @pytest.mark.parametrize("mutate, field", [
@@ -28,6 +38,8 @@ def test_toy_suite_parses(tmp_path):
     (lambda r: r["generation"].__setitem__("steps", 2.5), "generation.steps"),
     (lambda r: r.__setitem__("tasks", ["t2a"]), "task"),
     (lambda r: r.__setitem__("validation", {"tolerance": 1}), "validation"),
+    (lambda r: r.__setitem__("layouts", ["seedtts-eval"]), "layouts"),
+    (lambda r: r.__setitem__("layouts", "seedtts"), "layouts"),
 ])
 def test_errors_name_file_and_field(tmp_path, mutate, field):
     raw = _raw()

@@ -16,7 +16,7 @@ OFFLINE_EXTRACTORS = {"yamnet-16k", "faster-whisper-base", "resemblyzer", "voice
 
 
 def offline_metrics(suite: str) -> list[str]:
-    """The suite's metrics whose extractors all run on this machine (DESIGN section 4)."""
+    """The suite's metrics whose extractors all run on this machine (docs/design.md §8)."""
     return [k for k in load_suite(suite).metrics
             if set((METRICS.get(k).needs or {}).values()) <= OFFLINE_EXTRACTORS]
 

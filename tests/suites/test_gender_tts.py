@@ -20,7 +20,7 @@ def test_mini_balanced_and_stated(built):
         assert it.instruction == f"{word} {it.text}"
         assert it.subset == f"{it.gender}-{it.lang}"
         # the pseudo-GT is spoken by a voice of the stated gender
-        from unison.data.sources.voices import VOICES
+        from unison.core.sources.voices import VOICES
 
         assert VOICES[it.meta["target_voice"]].gender == it.gender
         assert VOICES[it.meta["target_voice"]].lang == it.lang

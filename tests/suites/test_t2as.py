@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from suite_helpers import assert_common, assert_deterministic, pcm
-from suites._mix import db, rms
+from unison.core.signal import db, rms
 
 SUITE = "t2as"
 

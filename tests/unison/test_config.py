@@ -54,8 +54,7 @@ def test_field_override_and_command_line_wins_over_profile():
     (["model.arch=triple"], "model.arch"),
     (["model.fusion=shallow"], "model.fusion"),
     (["model.arch=single", "model.fusion=penultimate"], "model.fusion"),
-    (["model=tiny"], "model.llm_layers"),  # tiny model with the default 7B llm group
-    (["model=d24_3b"], "model.llm_layers"),
+    (["llm=minilm", "model.llm_layers=18"], "model.llm_layers"),  # a size set against its LLM preset
     (["model=d20"], "model.latent_channels"),  # 40 channels with the 16 kHz VAE
     (["model.llm_hidden=2048"], "model.llm_hidden"),
     (["model.depth=1"], "model.depth"),
@@ -72,6 +71,26 @@ def test_unknown_key_and_wrong_type_are_errors():
         load_config(["+model.no_such_field=1"])
     with pytest.raises(ConfigError, match="depth"):
         load_config(["model.depth=many"])
+
+
+def test_llm_sizes_come_from_the_llm_preset():
+    """L and H_llm are stated once, in the LLM preset; model presets built for one LLM select it."""
+    assert (load_config(["profile=tiny", "llm=minilm"]).model.llm_layers,
+            load_config(["profile=tiny", "llm=minilm"]).model.llm_hidden) == (6, 384)
+    for overrides, llm_id, sizes in ((["model=tiny"], "google/gemma-3-270m", (18, 640)),
+                                     (["model=d24_3b"], "Qwen/Qwen2.5-Omni-3B", (36, 2048)),
+                                     (["model=d24_3b", "llm=qwen_omni_7b"], "Qwen/Qwen2.5-Omni-7B", (28, 3584))):
+        cfg = load_config(overrides, cross_checks=False)
+        assert cfg.llm.model_id == llm_id and (cfg.model.llm_layers, cfg.model.llm_hidden) == sizes
+
+
+def test_recorded_sizes_still_load_and_must_agree():
+    """Checkpoints record both groups' sizes: they load as recorded, and a disagreement is refused."""
+    recorded = to_dict(load_config(["profile=tiny"]))
+    assert from_dict(recorded).model.llm_layers == 18
+    recorded["model"]["llm_layers"] = 6
+    with pytest.raises(ConfigError, match=r"model\.llm_layers: 6 but the llm group .*num_layers=18"):
+        from_dict(recorded)
 
 
 def test_model_only_validation_for_info():

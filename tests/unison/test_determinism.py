@@ -4,7 +4,7 @@ import sys
 
 import torch
 
-from unison import determinism
+from unison.core import determinism
 
 MACHINE_THREADS = torch.get_num_threads()
 
@@ -30,7 +30,7 @@ def test_reduction_heavy_matmul_is_thread_independent_in_a_fresh_process():
 
 
 def test_a_users_own_mkl_mode_is_kept_and_recorded():
-    code = "import unison, os; from unison import determinism; print(determinism.settings()['MKL_CBWR'])"
+    code = "import unison, os; from unison.core import determinism; print(determinism.settings()['MKL_CBWR'])"
     out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "MKL_CBWR": "COMPATIBLE"},
                          capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "COMPATIBLE", out.stderr

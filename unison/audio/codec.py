@@ -89,7 +89,7 @@ class AudioCodec(nn.Module):
 
 
 def build_codec(cfg: AudioConfig, stats: LatentStats | None) -> AudioCodec:
-    """Mel front end + VAE (through unison.weights) + vocoder, checked to agree with each other."""
+    """Mel front end + VAE (through unison.core.weights) + vocoder, checked to agree with each other."""
     mel = MelSpectrogram(cfg.mel)
     vae = load_vae(cfg.vae)
     vocoder = build_vocoder(cfg.vocoder, cfg.mel)

@@ -1,4 +1,4 @@
-"""Mel spectrogram front ends (DESIGN 2.2).
+"""Mel spectrogram front ends (docs/design.md §2).
 
 One procedure for every profile, the one MMAudio, BigVGAN and HiFi-GAN were trained with:
 clamp the wave to [-1, 1]; reflect-pad (n_fft - hop) / 2 on each side; STFT with center=False

@@ -1,4 +1,4 @@
-"""Sequence lengths, derived in one place (DESIGN 2.2): one latent frame = 2 mel frames = 2 * hop samples."""
+"""Sequence lengths, derived in one place (docs/design.md §2): one latent frame = 2 mel frames = 2 * hop samples."""
 from __future__ import annotations
 
 import math

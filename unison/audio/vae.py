@@ -1,4 +1,4 @@
-"""The MMAudio mel VAE (DESIGN 2.2), with MMAudio's exact module tree and parameter names.
+"""The MMAudio mel VAE (docs/design.md §2), with MMAudio's exact module tree and parameter names.
 
 Module names, nesting and shapes follow the public facts of hkchengrex/MMAudio
 (mmaudio/ext/autoencoder/{vae,vae_modules,edm2_utils}.py) so that the published ``v1-16.pth`` and
@@ -27,7 +27,7 @@ from unison.audio import mmaudio_mel_stats
 from unison.audio.mp_layers import MPConv1d, mp_silu, mp_sum, normalize
 from unison.audio.state_dicts import state_dict_differences
 from unison.config import VAEConfig
-from unison.weights import WeightSpec, load_weights_file, resolve
+from unison.core.weights import WeightSpec, load_weights_file, resolve
 
 log = logging.getLogger(__name__)
 

@@ -1,2 +1,3 @@
-"""The floor under both the model (unison) and the harness (bench): file writes, audio I/O, signal
-helpers, weights resolution, item seeds and offline sources. It imports neither side."""
+"""The floor under both the model (unison) and the harness (bench, suites): file writes and hashing,
+audio I/O, signal helpers, weights resolution, per-item seeds, determinism settings, exit codes and
+the offline sources. It imports no other project module (docs/architecture.md)."""

@@ -1,5 +1,6 @@
-"""Confinement of the file paths that manifests name (training manifests, bench test sets).
+"""Where files may be read from, and where caches live.
 
+Confinement of the file paths that manifests name (training manifests, bench test sets):
 A manifest row's path must resolve, symlinks followed, inside the manifest's own folder or inside
 a data root the user allowed explicitly: ``--data-root DIR`` where a command offers it, or the
 environment variable UNISON_DATA_ROOT (several folders separated by the OS path separator, ':' on
@@ -13,6 +14,13 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 DATA_ROOT_ENV = "UNISON_DATA_ROOT"
+CACHE_ENV = "UNISON_CACHE_DIR"
+
+
+def cache_root() -> Path:
+    """The project's cache folder (LLM hidden states, file checksums, assembled offline models):
+    $UNISON_CACHE_DIR, else ~/.cache/unison."""
+    return Path(os.environ.get(CACHE_ENV, Path.home() / ".cache" / "unison"))
 
 
 class PathEscapeError(ValueError):

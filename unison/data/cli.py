@@ -11,6 +11,8 @@ import argparse
 import time
 from pathlib import Path
 
+from unison.core.exit_codes import EXIT_OK
+
 
 def _sample_rate(args: argparse.Namespace) -> int:
     if args.sample_rate is not None:
@@ -32,7 +34,7 @@ def _mini_corpus(args: argparse.Namespace) -> int:
     kinds = {k: sum(r.kind == k for r in rows) for k in ("sound", "speech")}
     print(f"wrote {path}: {len(rows)} clips ({kinds['sound']} sound, {kinds['speech']} speech, {hours:.2f} h) "
           f"at {sr} Hz in {time.perf_counter() - t0:.0f} s")
-    return 0
+    return EXIT_OK
 
 
 def _manifest(args: argparse.Namespace) -> int:
@@ -45,7 +47,7 @@ def _manifest(args: argparse.Namespace) -> int:
     print(f"wrote {path}: {len(read_rows(path, roots=[root]))} rows")
     if not root.is_relative_to(path.parent.resolve()):
         print(f"its rows point into {root}, outside the manifest's folder: to read it, {allow_hint()} with DIR={root}")
-    return 0
+    return EXIT_OK
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -55,7 +57,7 @@ def _check(args: argparse.Namespace) -> int:
                       roots=args.data_root)
     print(f"{args.manifest}: {len(m.rows)} usable rows, {m.skipped.total} skipped"
           + (f" ({m.skipped.summary()})" if m.skipped.total else ""))
-    return 0
+    return EXIT_OK
 
 
 def add_data_root_argument(p: argparse.ArgumentParser) -> None:

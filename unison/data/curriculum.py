@@ -1,4 +1,4 @@
-"""Two-stage curriculum with task-homogeneous batches (DESIGN.md 2.4).
+"""Two-stage curriculum with task-homogeneous batches (docs/design.md §5).
 
 Stage 1 (steps < stage1_steps): generation tasks only (m=0 and zero-shot TTS), at the table's
 probabilities renormalised. Stage 2: the full probability table. Each step's task and each

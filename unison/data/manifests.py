@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
-import soundfile as sf
 
+from unison.core.audio import AudioReadError, audio_info, read_mono
 from unison.core.files import atomic_write_text
 from unison.core.paths import PathEscapeError, confine, data_roots
 
@@ -206,8 +206,8 @@ def check_row(row: ManifestRow, file: Path, rules: ValidationRules) -> str | Non
     if not file.is_file():
         return "file missing"
     try:
-        info = sf.info(str(file))
-    except Exception:  # soundfile raises several types for undecodable files
+        info = audio_info(file)
+    except AudioReadError:
         return "unreadable"
     if rules.sample_rate is not None and info.samplerate != rules.sample_rate:
         return f"sample rate {info.samplerate} != {rules.sample_rate}"
@@ -221,12 +221,12 @@ def check_row(row: ManifestRow, file: Path, rules: ValidationRules) -> str | Non
         try:
             start = int(round(row.offset * info.samplerate))
             stop = int(round(end * info.samplerate))
-            wave, _ = sf.read(str(file), start=start, stop=min(stop, info.frames), dtype="float32", always_2d=True)
-        except Exception:
+            wave, _ = read_mono(file, start=start, stop=min(stop, info.frames))
+        except AudioReadError:
             return "unreadable"
         if not np.isfinite(wave).all():
             return "NaN/inf samples"
-        rms = float(np.sqrt(np.mean(np.square(wave.mean(axis=1), dtype=np.float64)))) if wave.size else 0.0
+        rms = float(np.sqrt(np.mean(np.square(wave, dtype=np.float64)))) if wave.size else 0.0
         if rms <= 10 ** (rules.silence_dbfs / 20):
             return "silent"
     return None

@@ -1,4 +1,4 @@
-"""Online multi-task synthesis (DESIGN.md 2.4): training tuples for every task of the table, made
+"""Online multi-task synthesis (docs/design.md §5): training tuples for every task of the table, made
 from clip waveforms with torch ops on the training device, then encoded to latents by the codec.
 
 Per item, clips are RMS-normalised, placed at random offsets with short fades at their boundaries,
@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-import soundfile as sf
-import soxr
 import torch
 from torch import Tensor
 
 from unison.audio.sequence import latent_length, num_samples
+from unison.core.audio import audio_info, read_mono
+from unison.core.signal_torch import coloured_noise, gain_for_snr, normalize_rms, place_faded
 from unison.data import templates
 from unison.data.manifests import Manifest, ManifestRow
 from unison.tasks import TASKS, get_task, task_loss_mask
@@ -118,13 +118,10 @@ class ClipPool:
             self._cache.move_to_end(row.id)
             return self._cache[row.id]
         path = self.manifest.path_of(row)
-        info = sf.info(str(path))
+        info = audio_info(path)
         start = int(round(row.offset * info.samplerate))
         stop = info.frames if row.end is None else min(info.frames, int(round(row.end * info.samplerate)))
-        data, sr = sf.read(str(path), start=start, stop=stop, dtype="float32", always_2d=True)
-        mono = data.mean(axis=1)
-        if sr != self.sample_rate:
-            mono = soxr.resample(mono, sr, self.sample_rate, quality="HQ")
+        mono, _ = read_mono(path, self.sample_rate, start=start, stop=stop)
         w = torch.from_numpy(np.ascontiguousarray(mono, dtype=np.float32))
         self._cache[row.id] = w
         self._cache_bytes += w.numel() * 4
@@ -132,51 +129,6 @@ class ClipPool:
             _, old = self._cache.popitem(last=False)
             self._cache_bytes -= old.numel() * 4
         return w
-
-
-# ---------------------------------------------------------------------------------------------
-# Waveform helpers (torch; work on any device)
-# ---------------------------------------------------------------------------------------------
-
-def energy(x: Tensor) -> Tensor:
-    return x.double().pow(2).sum()
-
-
-def rms_normalize(x: Tensor, dbfs: float) -> Tensor:
-    """Scale so the RMS over the clip's own samples is ``dbfs`` dB re full scale."""
-    rms = x.pow(2).mean().sqrt().clamp_min(1e-8)
-    return x * (10 ** (dbfs / 20) / rms)
-
-
-def place(x: Tensor, offset: int, length: int, fade: int) -> Tensor:
-    """Put ``x`` at ``offset`` in a zero clip of ``length`` samples (cropping what overflows) with
-    linear fade-in/out of ``fade`` samples at the placed segment's boundaries -> (length,)."""
-    seg = x[: max(0, length - offset)].clone()
-    f = min(fade, seg.numel() // 2)
-    if f > 0:
-        ramp = torch.linspace(0.0, 1.0, f + 2, device=seg.device)[1:-1]  # (f,) strictly inside (0, 1)
-        seg[:f] *= ramp
-        seg[-f:] *= ramp.flip(0)
-    out = x.new_zeros(length)  # (N,)
-    out[offset: offset + seg.numel()] = seg
-    return out
-
-
-def gain_for_snr(signal: Tensor, other: Tensor, snr_db: float) -> float:
-    """Gain g such that 10 log10(E[signal] / E[g * other]) = snr_db (energies over the clip)."""
-    return float(torch.sqrt(energy(signal) / (energy(other).clamp_min(1e-20) * 10 ** (snr_db / 10))))
-
-
-def coloured_noise(n: int, colour: str, gen: torch.Generator) -> Tensor:
-    """White, pink (1/f power) or brown (1/f^2) noise, unit RMS, shaped in the frequency domain."""
-    white = torch.randn(n, generator=gen)  # (n,) drawn on CPU: same numbers on every device
-    if colour == "white":
-        return white / white.pow(2).mean().sqrt()
-    spec = torch.fft.rfft(white)
-    f = torch.arange(spec.numel(), dtype=torch.float32).clamp_min(1.0)
-    spec = spec / (f.sqrt() if colour == "pink" else f)
-    x = torch.fft.irfft(spec, n)
-    return x / x.pow(2).mean().sqrt()
 
 
 def _lang(row: ManifestRow) -> str:
@@ -318,10 +270,10 @@ class Synthesizer:
                offset: int | None = None) -> tuple[Tensor, int]:
         """A sound clip RMS-normalised, cropped, placed at a random (or given) offset -> ((N,), offset)."""
         w = self._crop(rng, self._load(row), max_len or self.n)
-        w = rms_normalize(w, -20.0)
+        w = normalize_rms(w, -20.0)
         if offset is None:
             offset = int(rng.integers(0, self.n - w.numel() + 1))
-        return place(w, offset, self.n, self.fade), offset
+        return place_faded(w, self.n, offset, self.fade), offset
 
     def _scene(self, rng: np.random.Generator, k: int | None = None, exclude: set[str] = frozenset()):
         """1-2 sound events at random offsets and relative levels -> ((N,), rows)."""
@@ -353,9 +305,9 @@ class Synthesizer:
         return int(rng.integers(0, int(math.floor(max(latest, 0.0) * 10)) + 1)) / 10
 
     def _speech_at(self, rng: np.random.Generator, row: ManifestRow, seconds: float) -> tuple[Tensor, int]:
-        w = rms_normalize(self._load(row), -20.0)
+        w = normalize_rms(self._load(row), -20.0)
         off = int(round(seconds * self.sr))
-        return place(w, off, self.n, self.fade), off
+        return place_faded(w, self.n, off, self.fade), off
 
     def _speech_offset_time(self, rng: np.random.Generator, row: ManifestRow) -> float:
         return self._time(rng, (self.n - self.pool.wave(row).numel()) / self.sr - 0.1)
@@ -387,8 +339,8 @@ class Synthesizer:
             raise NotEnoughDataError("zs_tts: no pair of one speaker's utterances fits in one clip; "
                                      f"use shorter utterances or a longer clip (seconds={self.cfg.seconds})")
         g = 10 ** (-20 / 20) / float(ref.pow(2).mean().sqrt().clamp_min(1e-8))  # one gain: same loudness cue
-        ref_w = place(ref * g, 0, self.n, self.fade)
-        tgt_w = place(tgt * g, P * spf + lead, self.n, self.fade)
+        ref_w = place_faded(ref * g, self.n, 0, self.fade)
+        tgt_w = place_faded(tgt * g, self.n, P * spf + lead, self.fade)
         target, source = self._level(rng, ref_w + tgt_w, ref_w)
         text = templates.render("zs_tts", _lang(tgt_row), rng, text=tgt_row.text)
         return _Item(target, source, text, (ref_row.id, tgt_row.id), prefix_frames=P,
@@ -435,14 +387,14 @@ class Synthesizer:
         rows = self._pick_sounds(rng, k)
         lang = self._lang_for(rng, rows)
         max_len = self.n // k - int(0.2 * self.sr)  # every event fits with 0.1 s grid gaps
-        waves = [rms_normalize(self._crop(rng, self._load(r), max_len), -20.0) for r in rows]
+        waves = [normalize_rms(self._crop(rng, self._load(r), max_len), -20.0) for r in rows]
         grid = [math.ceil(w.numel() / self.sr * 10) / 10 + 0.1 for w in waves]  # seconds each event occupies
         total = self.n / self.sr
         mix, events, cursor = self.pool_zero(), [], 0.0
         for i, (r, w) in enumerate(zip(rows, waves)):
             start = round(cursor + self._time(rng, total - cursor - sum(grid[i:])), 1)
             off = int(round(start * self.sr))
-            mix = mix + place(w, off, self.n, self.fade) * 10 ** (-self._u(rng, self.cfg.mix_snr_db) / 20)
+            mix = mix + place_faded(w, self.n, off, self.fade) * 10 ** (-self._u(rng, self.cfg.mix_snr_db) / 20)
             events.append((self._caption(r, lang), start, round((off + w.numel()) / self.sr, 1), off, off + w.numel()))
             cursor = round(start + grid[i], 1)
         (target,) = self._level(rng, mix)

@@ -1,4 +1,4 @@
-"""Transformer blocks of the DeepFusion MM-DiT (DESIGN.md 2.1), FLUX-style: small named parts.
+"""Transformer blocks of the DeepFusion MM-DiT (docs/design.md §1), FLUX-style: small named parts.
 
 Shapes: audio tokens (B, T, d), text tokens (B, S, d), conditioning ``c_act`` = SiLU(c) (B, d),
 heads (B, H, N, d/H). Each stream is split MMAudio-style into a part before the joint attention

@@ -1,4 +1,4 @@
-"""The DeepFusion MM-DiT (DESIGN.md 2.1): assembles the variants named by ModelConfig.
+"""The DeepFusion MM-DiT (docs/design.md §1): assembles the variants named by ModelConfig.
 
     arch=double, fusion=deep              D24 / D20 / D24-3B: pre-only text, refreshed per block (W_k)
     arch=double, fusion=penultimate       L: one shared projector of layer L-1 -> persistent text stream

@@ -1,4 +1,4 @@
-"""Input projection and timestep embedding of the DeepFusion MM-DiT (DESIGN.md 2.1).
+"""Input projection and timestep embedding of the DeepFusion MM-DiT (docs/design.md §1).
 
 All sequence tensors are channel-last (B, T, C). 1-D convolutions over time run as one matmul on
 unfolded windows (``conv1d_tokens``): on CPU this is ~2x faster than a bf16 Conv1d kernel and it

@@ -1,4 +1,4 @@
-"""Layer-wise deep LLM fusion (DESIGN.md 2.1): which LLM layer feeds which block, and the projectors.
+"""Layer-wise deep LLM fusion (docs/design.md §1): which LLM layer feeds which block, and the projectors.
 
 Block k of a depth-D DiT reads LLM hidden state i_k = floor(1 + k (L-1)/(D-1)) (1-based: directly
 an index into HF ``hidden_states``, where 0 is the embedding output) through its own W_k.

@@ -1,7 +1,7 @@
 """The frozen text LLM behind one interface: prompts -> selected hidden-state layers, cached on disk.
 
 ``build_text_encoder(cfg)`` costs nothing: the LLM (and its tokenizer) is loaded only when a
-prompt/layer is missing from the feature cache. Each prompt is run alone (batch 1, no padding),
+prompt/layer is missing from the hidden-state cache. Each prompt is run alone (batch 1, no padding),
 so its features never depend on which other prompts share the batch; the batch is assembled
 from the per-prompt, per-layer cache entries with right padding and a token mask.
 Layer indices index Hugging Face ``hidden_states``: 0 = embeddings, L = after the final norm.
@@ -16,7 +16,7 @@ from typing import Callable
 import torch
 
 from unison.config import LLMConfig
-from unison.text.feature_cache import FeatureCache
+from unison.text.hidden_state_cache import HiddenStateCache
 from unison.text.loaders import KINDS, LoadedLLM, load_llm
 
 log = logging.getLogger(__name__)
@@ -44,8 +44,15 @@ def template_tag(cfg: LLMConfig) -> str:
 
 
 def model_key(cfg: LLMConfig) -> str:
-    """Model id + revision + template + compute dtype: everything that changes the features."""
-    return f"{cfg.kind}:{cfg.model_id}@{cfg.revision}|{template_tag(cfg)}|{cfg.dtype}"
+    """Model id + revision + template + compute dtype + the numerics (torch version, MKL's
+    reproducibility mode): everything that changes the features. Without the numerics, a cache
+    filled by another torch or MKL mode would hand back features one bf16 step away from what
+    this process computes, and the audio would depend on which process filled the cache."""
+    from unison.core.determinism import settings
+
+    numerics = settings()
+    return (f"{cfg.kind}:{cfg.model_id}@{cfg.revision}|{template_tag(cfg)}|{cfg.dtype}"
+            f"|torch {numerics['torch']}|MKL_CBWR {numerics['MKL_CBWR']}")
 
 
 def tokenize_prompt(tokenizer, prompt: str, cfg: LLMConfig) -> list[int]:
@@ -64,7 +71,7 @@ def tokenize_prompt(tokenizer, prompt: str, cfg: LLMConfig) -> list[int]:
 class TextEncoder:
     """Frozen LLM features for prompts; see module docstring."""
 
-    def __init__(self, cfg: LLMConfig, cache: FeatureCache, loader: Callable[[LLMConfig], LoadedLLM] = load_llm):
+    def __init__(self, cfg: LLMConfig, cache: HiddenStateCache, loader: Callable[[LLMConfig], LoadedLLM] = load_llm):
         if cfg.kind not in KINDS:
             raise ValueError(f"llm.kind={cfg.kind!r} is unknown; use one of {list(KINDS)}")
         if cfg.max_tokens < 1:
@@ -148,7 +155,7 @@ class TextEncoder:
 
 
 def build_text_encoder(cfg: LLMConfig) -> TextEncoder:
-    """A TextEncoder with the feature cache named by the config (nothing is loaded yet)."""
-    cache = FeatureCache(cfg.cache_dir, storage_dtype=cfg.cache_dtype, memory_mb=cfg.memory_cache_mb)
+    """A TextEncoder with the hidden-state cache named by the config (nothing is loaded yet)."""
+    cache = HiddenStateCache(cfg.cache_dir, storage_dtype=cfg.cache_dtype, memory_mb=cfg.memory_cache_mb)
     template_tag(cfg)  # validates llm.template early
     return TextEncoder(cfg, cache)

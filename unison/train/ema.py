@@ -1,4 +1,4 @@
-"""Exponential moving average of the trainable weights (DESIGN 2.5: decay 0.999, updated every 10 steps).
+"""Exponential moving average of the trainable weights (docs/design.md §6: decay 0.999, updated every 10 steps).
 
 The shadow copy is kept in float32 whatever the training dtype, so small updates are not lost.
 An update at optimizer step ``s`` happens when ``s % every == 0``; each update is

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import torch
 
+from unison.core.exit_codes import EXIT_OK
 from unison.data.cli import add_data_root_argument
 from unison.data.manifests import manifest_file
 
@@ -41,14 +42,14 @@ def compute_latent_stats(codec, manifest, seconds: float, max_clips: int):
     import numpy as np
 
     from unison.audio.latent_stats import LatentStats
-    from unison.data.sources.audio_io import load_mono
+    from unison.core.audio import read_mono
 
     rows = manifest.rows[:max_clips] if max_clips else manifest.rows
     limit = int(seconds * codec.sample_rate)
 
     def means():
         for row in rows:
-            wave = load_mono(manifest.path_of(row), codec.sample_rate)[:limit]
+            wave = read_mono(manifest.path_of(row), codec.sample_rate)[0][:limit]
             if wave.shape[0] < 4 * codec.hop_length:
                 continue
             yield codec.posterior_means(torch.from_numpy(np.ascontiguousarray(wave, dtype=np.float32))[None])[0]
@@ -147,7 +148,7 @@ def run_train(args: argparse.Namespace) -> int:
                    "checkpoint": str(result.checkpoint), "export": str(args.export) if args.export else None}
         print(json.dumps(summary, indent=2))
     D.shutdown()
-    return 0
+    return EXIT_OK
 
 
 def add_vae_arguments(p: argparse.ArgumentParser) -> None:
@@ -155,7 +156,6 @@ def add_vae_arguments(p: argparse.ArgumentParser) -> None:
 
     p.add_argument("--manifest", required=True, type=Path, help="corpus manifest (JSONL)")
     p.add_argument("--out", required=True, type=Path, help="output VAE state dict (.pth); report beside it (.json)")
-    p.add_argument("--wer-clips", type=int, default=0, help="held-out English speech clips for the resynthesis WER")
     p.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
     add_data_root_argument(p)
     for f in fields(VAEFitConfig):
@@ -174,6 +174,6 @@ def run_train_vae(args: argparse.Namespace) -> int:
     cfg = load_config(args.overrides)
     fit = VAEFitConfig(**{f.name: getattr(args, f.name) for f in fields(VAEFitConfig)})
     manifest_file(args.manifest)
-    report = fit_vae(args.manifest, cfg.audio, args.out, fit, wer_clips=args.wer_clips, roots=args.data_root)
+    report = fit_vae(args.manifest, cfg.audio, args.out, fit, roots=args.data_root)
     print(json.dumps(asdict(report), indent=2))
-    return 0
+    return EXIT_OK

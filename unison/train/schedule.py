@@ -1,4 +1,4 @@
-"""Learning-rate schedule (DESIGN 2.5): linear warm-up to the base lr, then cosine decay to
+"""Learning-rate schedule (docs/design.md §6): linear warm-up to the base lr, then cosine decay to
 ``min_ratio * lr`` at ``total_steps``. Expressed as a multiplier of the base lr for LambdaLR."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The UNISON flow-matching trainer (DESIGN 2.3, 2.5).
+"""The UNISON flow-matching trainer (docs/design.md §3, §6).
 
 One optimizer step: a task-homogeneous batch from the stream -> frozen-LLM features of its
 instructions (text dropped to the empty prompt with p = flow.text_dropout) -> t ~ flow.t_distribution,
@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import random
 import shutil
 import time
@@ -35,12 +34,13 @@ from torch import nn
 
 from unison.checkpoint import load_checkpoint, load_into, save_checkpoint
 from unison.config import UnisonConfig
+from unison.core.files import atomic_dir, atomic_path, atomic_write_text
+from unison.core.weights import load_weights_file
 from unison.flow import drop_text, flow_loss, noised, sample_t, target_velocity
 from unison.tasks import build_input
 from unison.train import distributed as D
 from unison.train.ema import EMA
 from unison.train.schedule import build_scheduler
-from unison.weights import load_weights_file
 
 log = logging.getLogger(__name__)
 
@@ -93,16 +93,9 @@ def _set_python_state(d: list) -> None:
     random.setstate((d[0], tuple(d[1]), d[2]))
 
 
-def _atomic_torch_save(obj: Any, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+def _save_torch(obj: Any, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def latest_checkpoint(out_dir: str | Path) -> Path | None:
@@ -279,30 +272,25 @@ class Trainer:
     def save(self) -> Path:
         """Write a complete checkpoint of the current step (all ranks call this)."""
         name = f"step_{self.step:08d}"
-        final, tmp = self.out_dir / name, self.out_dir / f".{name}.tmp"
+        final = self.out_dir / name
         model_state, optim_state = self._model_state(), self._optim_state()
         ema_state = self._ema_weights(model_state)
         rng = {"rank": self.env.rank, "train_gen": self.gen.get_state()}
         rngs = D.gather_objects(rng)
         if self.env.is_main:
-            if tmp.exists():
-                shutil.rmtree(tmp)
-            tmp.mkdir(parents=True)
-            extra = {"run": {"world_size": self.env.world_size, "batch_size": self.stream.batch_size}}
-            save_checkpoint(tmp / "model.safetensors", model_state, self.cfg, step=self.step,
-                            latent_stats=self.latent_stats, extra={**extra, "weights": "model"})
-            save_checkpoint(tmp / "ema.safetensors", ema_state, self.cfg, step=self.step,
-                            latent_stats=self.latent_stats, extra={**extra, "weights": "ema"})
-            for r in rngs:
-                _atomic_torch_save(r, tmp / f"rng_rank{r['rank']}.pt")
-            state = {"step": self.step, "world_size": self.env.world_size, "optimizer": optim_state,
-                     "scheduler": self.scheduler.state_dict(), "ema_num_updates": self.ema.num_updates,
-                     "torch_rng": torch.get_rng_state(), "numpy_rng": _numpy_state(), "python_rng": _python_state()}
-            _atomic_torch_save(state, tmp / "state.pt")
-            if final.exists():  # a re-save of the same step (e.g. after a resume with 0 steps)
-                shutil.rmtree(final)
-            os.replace(tmp, final)
-            _atomic_write_text(self.out_dir / LATEST, name + "\n")
+            with atomic_dir(final, replace=True) as tmp:  # a re-save of the same step (e.g. a resume with 0 steps) replaces it
+                extra = {"run": {"world_size": self.env.world_size, "batch_size": self.stream.batch_size}}
+                save_checkpoint(tmp / "model.safetensors", model_state, self.cfg, step=self.step,
+                                latent_stats=self.latent_stats, extra={**extra, "weights": "model"})
+                save_checkpoint(tmp / "ema.safetensors", ema_state, self.cfg, step=self.step,
+                                latent_stats=self.latent_stats, extra={**extra, "weights": "ema"})
+                for r in rngs:
+                    _save_torch(r, tmp / f"rng_rank{r['rank']}.pt")
+                state = {"step": self.step, "world_size": self.env.world_size, "optimizer": optim_state,
+                         "scheduler": self.scheduler.state_dict(), "ema_num_updates": self.ema.num_updates,
+                         "torch_rng": torch.get_rng_state(), "numpy_rng": _numpy_state(), "python_rng": _python_state()}
+                _save_torch(state, tmp / "state.pt")
+            atomic_write_text(self.out_dir / LATEST, name + "\n")
             self._prune()
             log.info("checkpoint %s", final)
         D.barrier()
@@ -404,4 +392,4 @@ def _truncate_metrics(path: Path, step: int) -> None:
     if not path.is_file():
         return
     keep = [line for line in path.read_text().splitlines() if line.strip() and json.loads(line)["step"] <= step]
-    _atomic_write_text(path, "".join(line + "\n" for line in keep))
+    atomic_write_text(path, "".join(line + "\n" for line in keep))

@@ -5,15 +5,15 @@ audio preset's front end, e.g. HiFi-GAN's 22.05 kHz natural-log mels) -> random 
 reconstruction of the log mel + a small KL to N(0, I). The per-bin normalisation buffers
 (data_mean / data_std) are set from the corpus mels first. Output: a plain state dict (name ->
 tensor, weight norm live) in MMAudio's .pth layout, which ``load_vae`` reads with
-``audio.vae.path=...``; plus a JSON report (held-out mel L1, and optionally the WER of speech
-resynthesized through VAE + vocoder).
+``audio.vae.path=...``; plus a JSON report (held-out mel L1). ``resynthesized_speech`` gives the
+held-out speech back through vocoder and VAE + vocoder, for an evaluator to score (the tiny
+checkpoint's WER: checkpoints/tiny/resynthesis_wer.py).
 """
 from __future__ import annotations
 
 import json
 import logging
 import math
-import os
 import time
 import zlib
 from dataclasses import asdict, dataclass, field
@@ -26,6 +26,8 @@ import torch
 from unison.audio.mel import MelSpectrogram
 from unison.audio.vae import MMAudioVAE
 from unison.config import AudioConfig
+from unison.core.audio import read_mono
+from unison.core.files import atomic_path, atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +60,7 @@ class VAEFitReport:
     heldout_mel_l1_zero: float  # the same for a constant per-bin mean prediction (a floor to beat)
     wall_s: float
     cpu_s: float
-    wer: dict = field(default_factory=dict)
+    wer: dict = field(default_factory=dict)  # filled in by an evaluator of resynthesized_speech
 
 
 def _held_out(row_id: str, every: int) -> bool:
@@ -69,13 +71,12 @@ def load_mels(manifest_path: str | Path, audio: AudioConfig, holdout_every: int,
     """(train (row, mel, wave path), held-out (row, mel, wave path)): log mels (n_mels, frames) of
     every manifest clip. ``roots``: data roots the manifest's rows may point into."""
     from unison.data.manifests import load_manifest
-    from unison.data.sources.audio_io import load_mono
 
     manifest = load_manifest(manifest_path, roots=roots)
     mel = MelSpectrogram(audio.mel)
     train, held = [], []
     for row in manifest.rows:
-        wave = load_mono(manifest.path_of(row), audio.mel.sample_rate)
+        wave = read_mono(manifest.path_of(row), audio.mel.sample_rate)[0]
         n = (wave.shape[0] // (2 * audio.mel.hop_length)) * 2 * audio.mel.hop_length
         if n < 4 * audio.mel.hop_length:
             continue
@@ -117,7 +118,7 @@ def _crop_batch(mels: list[torch.Tensor], cfg: VAEFitConfig, rng: np.random.Gene
 
 
 def fit_vae(manifest_path: str | Path, audio: AudioConfig, out_path: str | Path,
-            cfg: VAEFitConfig = VAEFitConfig(), wer_clips: int = 0, roots: Sequence[Path] = ()) -> VAEFitReport:
+            cfg: VAEFitConfig = VAEFitConfig(), roots: Sequence[Path] = ()) -> VAEFitReport:
     """Fit, save the state dict atomically to ``out_path`` (+ ``.json`` report beside it)."""
     if cfg.crop_frames % 2:
         raise ValueError(f"crop_frames must be even (the VAE halves time), got {cfg.crop_frames}")
@@ -164,19 +165,13 @@ def fit_vae(manifest_path: str | Path, audio: AudioConfig, out_path: str | Path,
             log.info("VAE step %d: mel L1 %.4f", step + 1, sum(recent) / len(recent))
     vae.eval()
     out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_path.with_name(f".{out_path.name}.tmp")
-    torch.save({k: v.detach().clone() for k, v in vae.state_dict().items()}, tmp)
-    os.replace(tmp, out_path)
+    with atomic_path(out_path) as tmp:
+        torch.save({k: v.detach().clone() for k, v in vae.state_dict().items()}, tmp)
     l1, l1_zero = heldout_l1(vae, [m for _, m, _ in held])
     report = VAEFitReport(cfg.steps, params, len(train), len(held), sum(recent) / max(1, len(recent)), l1, l1_zero,
                           time.perf_counter() - t0, time.process_time() - c0)
-    if wer_clips:
-        report.wer = resynthesis_wer(vae, audio, held, wer_clips)
-    report_path = out_path.with_suffix(".json")
-    tmp = report_path.with_name(f".{report_path.name}.tmp")
-    tmp.write_text(json.dumps({"fit": asdict(cfg), "report": asdict(report), "audio": _audio_dict(audio)}, indent=2))
-    os.replace(tmp, report_path)
+    atomic_write_text(out_path.with_suffix(".json"),
+                      json.dumps({"fit": asdict(cfg), "report": asdict(report), "audio": _audio_dict(audio)}, indent=2))
     log.info("VAE saved to %s: held-out mel L1 %.4f (constant-mean floor %.4f)", out_path, l1, l1_zero)
     return report
 
@@ -205,36 +200,21 @@ def heldout_l1(vae: MMAudioVAE, mels: list[torch.Tensor]) -> tuple[float, float]
     return err / max(frames, 1), base / max(frames, 1)
 
 
-def resynthesis_wer(vae: MMAudioVAE, audio: AudioConfig, held: list, n_clips: int) -> dict:
-    """WER (faster-whisper base, bench's extractor) of held-out English speech: original audio,
-    vocoder only (original mel -> vocoder) and VAE + vocoder (mel -> VAE -> vocoder)."""
-    import jiwer
-    import soxr
-
-    from bench.extractors.faster_whisper_base import FasterWhisperBase
-    from bench.metrics.asr import normalize
+@torch.no_grad()
+def resynthesized_speech(vae: MMAudioVAE, audio: AudioConfig, held: list, n_clips: int) -> tuple[list[str], dict]:
+    """The first ``n_clips`` held-out English speech clips with a transcript (``held`` as load_mels
+    returns it), three ways: the original wave, the vocoder on the true mel, the vocoder on the
+    VAE's reconstruction -> (transcripts, {"original" | "vocoder" | "vae+vocoder": [mono float32
+    wave at audio.mel.sample_rate]})."""
     from unison.audio.vocoder import build_vocoder
-    from unison.data.sources.audio_io import load_mono
 
-    asr = FasterWhisperBase()
-    reason = asr.available()
-    if reason:
-        return {"unavailable": reason}
     vocoder = build_vocoder(audio.vocoder, audio.mel).eval()
     speech = [h for h in held if h[0].kind == "speech" and h[0].language == "en" and h[0].text][:n_clips]
-    refs, hyps = [], {"original": [], "vocoder": [], "vae+vocoder": []}
-    sr = audio.mel.sample_rate
+    texts, waves = [], {"original": [], "vocoder": [], "vae+vocoder": []}
     for row, m, path in speech:
         m = m[:, : m.shape[1] // 2 * 2]
-        with torch.no_grad():
-            waves = {"original": load_mono(path, sr), "vocoder": vocoder(m[None])[0].numpy(),
-                     "vae+vocoder": vocoder(reconstruct(vae, m)[None])[0].numpy()}
-        for name, wave in waves.items():
-            wave16 = soxr.resample(np.asarray(wave, dtype=np.float32), sr, asr.sample_rate, "HQ")
-            hyps[name].append(normalize(asr.transcribe(wave16, "en"), "en"))
-        refs.append(normalize(row.text, "en"))
-    out = {"clips": len(refs), "asr": "faster-whisper-base"}
-    for name, hs in hyps.items():
-        if hs:
-            out[name] = float(jiwer.wer(refs, hs))
-    return out
+        waves["original"].append(read_mono(path, audio.mel.sample_rate)[0])
+        waves["vocoder"].append(vocoder(m[None])[0].numpy())
+        waves["vae+vocoder"].append(vocoder(reconstruct(vae, m)[None])[0].numpy())
+        texts.append(row.text)
+    return texts, waves

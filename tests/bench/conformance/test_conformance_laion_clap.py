@@ -30,7 +30,7 @@ SCRIPT = textwrap.dedent("""
     import contextlib, io, json, sys
     import numpy as np, torch
     import laion_clap
-    from bench.cache import load_audio
+    from unison.core.audio import read_mono
     from bench.extractors.laion_clap import LaionClapExtractor
 
     ckpt, clips = sys.argv[1], sys.argv[2:]
@@ -46,7 +46,7 @@ SCRIPT = textwrap.dedent("""
     ref.eval()
     ext = LaionClapExtractor("630k", weights=ckpt)
     caps = ["a man speaks on the telephone", "a woman reads a story aloud", "a short spoken word"][: len(clips)]
-    ours = ext.extract([load_audio(c, 48000) for c in clips], caps)
+    ours = ext.extract([read_mono(c, 48000)[0] for c in clips], caps)
     import librosa
     out = {"audio": [], "same_length": [], "text": 0.0, "spread": 0.0}
     with torch.no_grad():
@@ -57,7 +57,7 @@ SCRIPT = textwrap.dedent("""
             theirs_audio.append(ref.get_audio_embedding_from_filelist([c])[0])
     for c, o, ta, tt in zip(clips, ours, theirs_audio, theirs_text):
         out["audio"].append(float(np.abs(o["audio_embedding"] - ta).max() / np.abs(ta).max()))
-        out["same_length"].append(len(load_audio(c, 48000)) == len(librosa.load(c, sr=48000)[0]))
+        out["same_length"].append(len(read_mono(c, 48000)[0]) == len(librosa.load(c, sr=48000)[0]))
         out["text"] = max(out["text"], float(np.abs(o["text_embedding"] - tt).max() / np.abs(tt).max()))
     out["spread"] = float(np.abs(theirs_audio[0] - theirs_audio[1]).max())
     print("RESULT" + json.dumps(out))

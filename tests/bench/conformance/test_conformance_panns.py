@@ -13,7 +13,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from bench.cache import load_audio
+from unison.core.audio import read_mono
 from bench.extractors import panns as ours
 from conformance_common import clip_paths, pkg, rel_diff, soundfile_load
 
@@ -57,7 +57,7 @@ def test_network_matches_audioldm_eval_cnn14(nets, record):
     ref, ext = nets
     worst_emb = worst_logits = 0.0
     for path in clip_paths("LibriVox 0930 (16 kHz, 3.3 s speech)", "tuxpaint chilepepper (44.1 kHz, 1.1 s)"):
-        wave = load_audio(path, 16000)
+        wave = read_mono(path, 16000)[0]
         wave = ours.pad_to_min_samples(wave - wave.mean(), 32000)
         mine = ext.extract([wave], [None])[0]  # DC already removed: removing it again changes nothing
         with torch.no_grad():
@@ -73,7 +73,7 @@ def test_clips_through_each_sides_loading(nets, record):
     worst: dict[int, float] = {}
     for path in clip_paths():
         sr = sf.info(str(path)).samplerate
-        mine = ext.extract([load_audio(path, 16000)], [None])[0]
+        mine = ext.extract([read_mono(path, 16000)[0]], [None])[0]
         with torch.no_grad():
             theirs = ref(audioldm_eval_input(path))
         d = max(rel_diff(mine["embedding"], theirs["2048"][0]), rel_diff(mine["logits"], theirs["logits"][0]))

@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 import zhconv
 
-from bench.cache import load_audio
+from unison.core.audio import read_mono
 from bench.extractors.paraformer import ParaformerZhExtractor
 from conformance_common import clip_paths, pkg
 from paraformer_tiny import save_tiny_paraformer
@@ -24,7 +24,7 @@ def test_transcripts_match_seed_tts_eval_call(tmp_path, record):
     ext = ParaformerZhExtractor(weights=save_tiny_paraformer(tmp_path / "paraformer-zh") / "model.pt")
     worst_16k, worst_other = 0, 0.0
     for path in clip_paths():
-        ours = ext.extract([load_audio(path, 16000)], ["zh"])[0]["text"]
+        ours = ext.extract([read_mono(path, 16000)[0]], ["zh"])[0]["text"]
         res = ext.model.generate(input=str(path), batch_size_s=300)  # seed-tts-eval's call, on the file
         theirs = zhconv.convert(res[0]["text"] if res else "", "zh-cn")
         assert theirs, "the tiny model must emit tokens for the comparison to mean anything"

@@ -1,4 +1,4 @@
-"""Resampling: bench feeds every extractor soxr-HQ-resampled audio (bench.cache.load_audio); the
+"""Resampling: bench feeds every extractor soxr-HQ-resampled audio (unison.core.audio.read_mono); the
 reference pipelines resample with their own functions, called here from their packages on real
 clips. The difference is given as its energy relative to the signal (dB), model-independent: the
 extractor files show what it does to each model's output."""
@@ -8,7 +8,7 @@ import scipy.signal
 import soundfile as sf
 import torch
 
-from bench.cache import load_audio
+from unison.core.audio import read_mono
 from conformance_common import clip_paths, pkg
 
 pytestmark = [pytest.mark.conformance, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
@@ -45,7 +45,7 @@ def test_resampler_to_16k(name, record):
     worst = -np.inf
     for path in clip_paths(*RESAMPLED):
         x, sr = sf.read(str(path), dtype="float32")
-        worst = max(worst, diff_db(load_audio(path, 16000), fn(x, sr)))
+        worst = max(worst, diff_db(read_mono(path, 16000)[0], fn(x, sr)))
     record("resampling to 16 kHz (dB re signal)", version, f"soxr HQ vs {name}, 8 / 44.1 kHz clips", worst,
            tolerance=bound)
 
@@ -54,7 +54,7 @@ def test_librosa_load_48k_is_ours(record):
     """laion-clap's get_audio_embedding_from_filelist reads with librosa.load(sr=48000): soxr HQ too."""
     worst = -np.inf
     for path in clip_paths():
-        worst = max(worst, diff_db(load_audio(path, 48000), librosa.load(str(path), sr=48000)[0]))
+        worst = max(worst, diff_db(read_mono(path, 48000)[0], librosa.load(str(path), sr=48000)[0]))
     record("resampling to 48 kHz (dB re signal)", pkg("librosa"),
            "soxr HQ vs librosa.load(sr=48000) (laion-clap's file reader), all clips", worst,
            tolerance=-120.0)

@@ -18,7 +18,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from bench.cache import load_audio
+from unison.core.audio import read_mono
 from bench.extractors import vggish as ours
 from conformance_common import clip_paths, pkg, rel_diff, soundfile_load, write_pcm16
 
@@ -61,7 +61,7 @@ def test_front_end_and_network_match_torchvggish(nets, record):
     ref, ext = nets
     worst_mel = worst_net = 0.0
     for path in clip_paths():
-        wave = ours.prepare(load_audio(path, 16000))
+        wave = ours.prepare(read_mono(path, 16000)[0])
         ex = torchvggish.waveform_to_examples(wave.astype(np.float64), 16000)  # (n, 1, 96, 64)
         worst_mel = max(worst_mel, rel_diff(ours.log_mel_examples(wave), ex[:, 0].detach().numpy()))
         with torch.no_grad():  # the same examples through both networks
@@ -77,7 +77,7 @@ def test_clip_embeddings_match_audioldm_eval_recipe(nets, record):
     worst: dict[int, float] = {}
     for path in clip_paths():
         sr = sf.info(str(path)).samplerate
-        mine = ext.extract([load_audio(path, 16000)], [None])[0]["frames"]
+        mine = ext.extract([read_mono(path, 16000)[0]], [None])[0]["frames"]
         theirs = ref_frames(ref, audioldm_eval_current_input(path))
         assert mine.shape == theirs.shape, path
         worst[sr] = max(worst.get(sr, 0.0), rel_diff(mine, theirs))
@@ -93,21 +93,21 @@ def test_audioldm_eval_0_0_3_recipe_differs_on_dc_and_short_clips(nets, record, 
     ref, ext = nets
     libri, short = clip_paths("LibriVox 0870 (16 kHz, 7.1 s speech)", "asterisk agent-loggedoff (8 kHz, 1.5 s speech)")
     # A real 16 kHz clip with a 0.2 DC offset.
-    wave = load_audio(libri, 16000)
+    wave = read_mono(libri, 16000)[0]
     offset = write_pcm16(tmp_path / "offset.wav", 0.5 * wave + 0.2, 16000)
     old_audio, old_sr = fad_0_0_3.load_audio_task(str(offset))
     assert old_sr == 16000
     old = ref_frames(ref, old_audio)
-    mine = ext.extract([load_audio(offset, 16000)], [None])[0]["frames"]
+    mine = ext.extract([read_mono(offset, 16000)[0]], [None])[0]["frames"]
     dc_effect = rel_diff(old, mine)
     record("VGGish, audioldm_eval 0.0.3 recipe (no DC removal)", REF,
            "real 16 kHz clip + 0.2 DC offset: 0.0.3 vs ours", dc_effect, at_least=0.005)
     # Without the offset the two recipes agree to float rounding (the clip is >= 2 s, already 16 kHz).
     plain = write_pcm16(tmp_path / "plain.wav", 0.5 * wave, 16000)
     same = rel_diff(ref_frames(ref, fad_0_0_3.load_audio_task(str(plain))[0]),
-                    ext.extract([load_audio(plain, 16000)], [None])[0]["frames"])
+                    ext.extract([read_mono(plain, 16000)[0]], [None])[0]["frames"])
     assert same < 1e-3, same  # the real clip's own mean is ~1e-4 of full scale
     # A 1.5 s clip: 0.0.3 makes one 0.96 s frame, the padded recipe two.
     n_old = ref_frames(ref, fad_0_0_3.load_audio_task(str(short))[0]).shape[0]
-    n_new = ext.extract([load_audio(short, 16000)], [None])[0]["frames"].shape[0]
+    n_new = ext.extract([read_mono(short, 16000)[0]], [None])[0]["frames"].shape[0]
     assert (n_old, n_new) == (1, 2)

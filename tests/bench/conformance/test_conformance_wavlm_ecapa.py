@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 import torchaudio
 
-from bench.cache import load_audio
+from unison.core.audio import read_mono
 from bench.extractors.wavlm_ecapa import WavLMEcapaExtractor
 from conformance_common import clip_paths, pkg, rel_diff
 
@@ -66,7 +66,7 @@ def models(tmp_path_factory):
         hook = src.pooling.register_forward_hook(lambda m, i, o: pooled.append(o[0]))
         src.eval()
         for path in clip_paths():
-            src(torch.from_numpy(load_audio(path, 16000))[None])
+            src(torch.from_numpy(read_mono(path, 16000)[0])[None])
         hook.remove()
         pooled = torch.stack(pooled)
         src.bn.running_mean.copy_(pooled.mean(0))
@@ -90,7 +90,7 @@ def test_embedding_matches_unispeech_ecapa_on_s3prl_wavlm(models, record):
     ref, ext = models
     worst = 0.0
     for path in clip_paths():
-        wave = load_audio(path, 16000)
+        wave = read_mono(path, 16000)[0]
         with torch.no_grad():
             theirs = ref(torch.from_numpy(wave)[None])[0].numpy()
         worst = max(worst, rel_diff(ext.extract([wave], [None])[0]["embedding"], theirs))
@@ -103,7 +103,7 @@ def test_sim_through_each_sides_loading(models, record):
     paths = clip_paths()
     mine, theirs, rates = [], [], []
     for path in paths:
-        mine.append(torch.from_numpy(ext.extract([load_audio(path, 16000)], [None])[0]["embedding"]))
+        mine.append(torch.from_numpy(ext.extract([read_mono(path, 16000)[0]], [None])[0]["embedding"]))
         with torch.no_grad():
             theirs.append(ref(seed_tts_eval_input(path))[0])
         rates.append(sf.info(str(path)).samplerate)

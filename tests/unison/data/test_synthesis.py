@@ -4,13 +4,12 @@ import numpy as np
 import pytest
 import torch
 
+from unison.core.audio import read_mono
+from unison.core.sources.sounds import tuxpaint_sounds
+from unison.core.sources.speech import asterisk_prompts
+from unison.core.sources.voices import VOICES
 from unison.data.manifests import ManifestRow, load_manifest, write_manifest
-from unison.data.sources.audio_io import load_mono
-from unison.data.sources.sounds import tuxpaint_sounds
-from unison.data.sources.speech import asterisk_prompts
-from unison.data.sources.voices import VOICES
-from unison.data.synthesis import (ClipPool, NotEnoughDataError, SynthesisConfig, Synthesizer, gain_for_snr,
-                                   place)
+from unison.data.synthesis import ClipPool, NotEnoughDataError, SynthesisConfig, Synthesizer
 from unison.tasks import TASKS
 
 SR, HOP, C = 22050, 256, 4
@@ -23,13 +22,13 @@ def pool(tmp_path_factory):
     root = tmp_path_factory.mktemp("pool")
     rows = []
     for c in tuxpaint_sounds()[:8]:
-        sf.write(root / f"{c.category.replace('/', '_')}_{c.path.stem}.wav", load_mono(c.path, SR), SR, subtype="PCM_16")
+        sf.write(root / f"{c.category.replace('/', '_')}_{c.path.stem}.wav", read_mono(c.path, SR)[0], SR, subtype="PCM_16")
         rows.append(ManifestRow(id=c.id, path=f"{c.category.replace('/', '_')}_{c.path.stem}.wav", duration=1.0,
                                 kind="sound", text=c.caption_en, language="en",
                                 captions={"zh": c.caption_zh} if c.caption_zh else {}))
     for c in [p for p in asterisk_prompts() if 1.0 < sf.info(str(p.path)).duration < 3.5][:6]:
         name = c.id.replace("/", "_") + ".wav"
-        sf.write(root / name, load_mono(c.path, SR), SR, subtype="PCM_16")
+        sf.write(root / name, read_mono(c.path, SR)[0], SR, subtype="PCM_16")
         rows.append(ManifestRow(id=c.id, path=name, duration=1.0, kind="speech", text=c.transcript, language="en",
                                 speaker=c.speaker, gender=c.gender))
     for i, text in enumerate(["今天天气很好。", "请把窗户关上。"]):
@@ -210,15 +209,6 @@ def test_tts_instruction_states_gender_and_text(syn):
         row = next(x for x in syn.pool.speech if x.id == b.ids[i][0])
         assert row.text in b.instructions[i]
         assert (row.gender in b.instructions[i]) or ({"male": "男", "female": "女"}[row.gender] in b.instructions[i])
-
-
-def test_helpers():
-    x = torch.ones(100)
-    y = place(x, 90, 120, fade=5)
-    assert y.shape == (120,) and not y[:90].any() and y[95:110].eq(1).all() and 0 < y[90] < 1
-    s, n = torch.randn(1000), torch.randn(1000)
-    g = gain_for_snr(s, n, 6.0)
-    assert abs(10 * np.log10(float(s.pow(2).sum() / (g * n).pow(2).sum())) - 6.0) < 1e-4
 
 
 def test_pool_without_speakers_is_refused(pool):

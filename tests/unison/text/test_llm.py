@@ -8,10 +8,10 @@ import torch
 from safetensors.torch import load_file
 
 from unison.config import LLMConfig
-from unison.text.feature_cache import FeatureCache
+from unison.core.weights import MissingWeightsError
+from unison.text.hidden_state_cache import HiddenStateCache
 from unison.text.llm import PromptTooLongError, TextEncoder, build_text_encoder, model_key
 from unison.text.loaders import load_llm
-from unison.weights import MissingWeightsError
 
 from tiny_llms import LLAMA_HIDDEN, LLAMA_LAYERS, QWEN_HIDDEN, QWEN_LAYERS
 
@@ -120,6 +120,21 @@ def test_layer_entries_are_shared_between_selections(tiny_llama_dir, tmp_path):
     assert other.load_count == 0
 
 
+def test_model_key_changes_with_the_numerics(tiny_llama_dir, tmp_path, monkeypatch):
+    """Features cached under another torch version or MKL mode are not reused: they may differ in
+    the last bf16 bit, and the audio would then depend on which process filled the cache."""
+    import torch
+
+    cfg = llama_cfg(tiny_llama_dir, tmp_path)
+    strict = model_key(cfg)
+    assert f"torch {torch.__version__}" in strict
+    monkeypatch.setenv("MKL_CBWR", "COMPATIBLE")
+    assert model_key(cfg) != strict
+    monkeypatch.setattr(torch, "__version__", "0.0.1")
+    monkeypatch.setenv("MKL_CBWR", "AUTO,STRICT")
+    assert model_key(cfg) != strict
+
+
 def test_model_key_changes_with_template_system_prompt_model_and_revision(tiny_llama_dir, tmp_path):
     cfg = llama_cfg(tiny_llama_dir, tmp_path)
     keys = {
@@ -208,7 +223,7 @@ def test_encoder_with_injected_loader_counts_loads(tiny_llama_dir, tmp_path):
         return load_llm(cfg)
 
     cfg = llama_cfg(tiny_llama_dir, tmp_path)
-    enc = TextEncoder(cfg, FeatureCache(tmp_path, storage_dtype="float32"), loader=loader)
+    enc = TextEncoder(cfg, HiddenStateCache(tmp_path, storage_dtype="float32"), loader=loader)
     enc.encode(["dog", "dog", "cat"], [1])
     enc.encode(["dog", "cat"], [1])
     assert calls == ["tiny/llama"]

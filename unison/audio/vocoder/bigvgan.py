@@ -24,7 +24,7 @@ from torch import nn
 
 from unison.audio.state_dicts import fold_weight_norm, state_dict_differences
 from unison.audio.vocoder.base import NativeConvTranspose1d, Vocoder
-from unison.weights import WeightSpec, load_weights_file, resolve
+from unison.core.weights import WeightSpec, load_weights_file, resolve
 
 log = logging.getLogger(__name__)
 
@@ -315,7 +315,7 @@ def load_bigvgan_generator(path: str | Path, hp: BigVGANHParams, how_to_get: str
 
 
 def load_bigvgan(weights: str | None, path: str | None, version: str) -> BigVGANVocoder:
-    """Resolve the file through unison.weights, read its config, load the generator."""
+    """Resolve the file through unison.core.weights, read its config, load the generator."""
     if weights is None and path is None:
         raise ValueError("BigVGAN needs weights (a name from VOCODER_WEIGHTS) or an explicit path")
     if weights is not None and weights not in VOCODER_WEIGHTS:

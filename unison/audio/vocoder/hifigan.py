@@ -17,7 +17,7 @@ import torch
 
 from unison.audio.state_dicts import fold_weight_norm, state_dict_differences
 from unison.audio.vocoder.base import Vocoder, VocoderUnavailableError, use_native_transposed_convs
-from unison.weights import load_weights_file
+from unison.core.weights import load_weights_file
 
 log = logging.getLogger(__name__)
 

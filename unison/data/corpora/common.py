@@ -4,8 +4,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import soundfile as sf
-
+from unison.core.audio import AudioReadError, audio_info
 from unison.data.manifests import ManifestRow, SkipReport
 
 log = logging.getLogger(__name__)
@@ -41,8 +40,8 @@ def find_audio(index: dict[str, Path], stems: list[str]) -> Path | None:
 def file_duration(path: Path) -> float | None:
     """Seconds of an audio file, or None when soundfile cannot read its header."""
     try:
-        info = sf.info(str(path))
-    except Exception:  # undecodable: the row is skipped with a reason by the caller
+        info = audio_info(path)
+    except AudioReadError:  # undecodable: the row is skipped with a reason by the caller
         return None
     return info.frames / info.samplerate if info.samplerate else None
 

@@ -2,7 +2,7 @@
 resampled to one rate and written as PCM_16 WAV with a manifest. Deterministic: the same
 (sample_rate, seed) gives byte-identical files and manifest.
 
-Contents (all offline, see unison.data.sources):
+Contents (all offline, see unison.core.sources):
 - sound: every tuxpaint stamp sound, caption in English with the Chinese label in ``captions``;
 - speech (voices): each fixed sentence of sentences.py read by one male and one female voice of its
   language (which voice reads which sentence is a seeded assignment), gender and speaker = voice;
@@ -16,14 +16,14 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import soxr
 
+from unison.core.audio import read_mono, resample
+from unison.core.files import atomic_path
+from unison.core.sources.sounds import tuxpaint_sounds
+from unison.core.sources.speech import asterisk_prompts, librivox_utterances
+from unison.core.sources.voices import Voice, VoiceUnavailableError, voices
 from unison.data.corpora.sentences import CHINESE, ENGLISH
 from unison.data.manifests import ManifestRow, ValidationRules, validate_rows, write_manifest
-from unison.data.sources.audio_io import load_mono
-from unison.data.sources.sounds import tuxpaint_sounds
-from unison.data.sources.speech import asterisk_prompts, librivox_utterances
-from unison.data.sources.voices import Voice, VoiceUnavailableError, voices
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +31,9 @@ MANIFEST_NAME = "manifest.jsonl"
 
 
 def _write_wav(path: Path, wave: np.ndarray, sample_rate: int) -> None:
-    """PCM_16 WAV, written atomically (temp + rename); clipped to [-1, 1] first."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    sf.write(str(tmp), np.clip(wave, -1.0, 1.0), sample_rate, subtype="PCM_16", format="WAV")
-    tmp.replace(path)
+    """PCM_16 WAV (libsndfile's quantisation), written atomically; clipped to [-1, 1] first."""
+    with atomic_path(path) as tmp:
+        sf.write(str(tmp), np.clip(wave, -1.0, 1.0), sample_rate, subtype="PCM_16", format="WAV")
 
 
 def _duration(samples: int, sample_rate: int) -> float:
@@ -75,7 +73,7 @@ def _speech_rows(out: Path, sample_rate: int, seed: int, limit: int | None) -> l
         pairs = voice_assignment(sentences[:limit] if limit else sentences, lang, seed)
         for i, voice in pairs:
             wave, sr = voice.synthesize(sentences[i])
-            wave = soxr.resample(wave, sr, sample_rate, quality="HQ").astype(np.float32) if sr != sample_rate else wave
+            wave = resample(wave, sr, sample_rate)  # float32, as the voice returns it
             rel = f"speech/{voice.name}/{lang}{i:03d}.wav"
             _write_wav(out / rel, wave, sample_rate)
             rows.append(ManifestRow(id=f"voice/{voice.name}/{lang}{i:03d}", path=rel,
@@ -83,7 +81,7 @@ def _speech_rows(out: Path, sample_rate: int, seed: int, limit: int | None) -> l
                                     language=lang, speaker=f"voice/{voice.name}", gender=voice.gender,
                                     source=f"voice:{voice.engine}"))
     for clip in asterisk_prompts()[:limit] + librivox_utterances()[:limit]:
-        wave = load_mono(clip.path, sample_rate)
+        wave = read_mono(clip.path, sample_rate)[0]
         rel = f"{clip.id}.wav"
         _write_wav(out / rel, wave, sample_rate)
         rows.append(ManifestRow(id=clip.id, path=rel, duration=_duration(wave.size, sample_rate), kind="speech",
@@ -95,7 +93,7 @@ def _speech_rows(out: Path, sample_rate: int, seed: int, limit: int | None) -> l
 def _sound_rows(out: Path, sample_rate: int, limit: int | None) -> list[ManifestRow]:
     rows = []
     for clip in tuxpaint_sounds()[:limit]:
-        wave = load_mono(clip.path, sample_rate)
+        wave = read_mono(clip.path, sample_rate)[0]
         rel = f"sound/{clip.id}.wav"
         _write_wav(out / rel, wave, sample_rate)
         rows.append(ManifestRow(id=f"tuxpaint/{clip.id}", path=rel, duration=_duration(wave.size, sample_rate),
@@ -120,10 +118,3 @@ def build_mini_corpus(out_dir: str | Path, sample_rate: int = 22050, seed: int =
     log.info("mini corpus: %d rows (%.2f h) in %s, built in %.1f s", len(rows), hours, out, time.perf_counter() - t0)
     return path
 
-
-if __name__ == "__main__":  # python -m unison.data.corpora.mini --out DIR  ==  unison data mini-corpus --out DIR
-    import sys
-
-    from unison.cli import main
-
-    sys.exit(main(["data", "mini-corpus", *sys.argv[1:]]))

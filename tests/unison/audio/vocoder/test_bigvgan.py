@@ -11,7 +11,7 @@ from unison.audio.vocoder.bigvgan import (BIGVGAN_V1_16K, AntiAliasedActivation,
                                           BigVGANHParams, BigVGANWeightsError, kaiser_sinc_filter,
                                           load_bigvgan)
 from unison.config import VocoderConfig
-from unison.weights import MissingWeightsError
+from unison.core.weights import MissingWeightsError
 
 # Tiny configs in the real config.json vocabulary (plus training-only keys the loader must ignore).
 # Two stages keep the first (kernel-compiling) forward pass fast; the hop is still 256 / 512.
