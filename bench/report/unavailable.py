@@ -41,7 +41,7 @@ class Entry:
 def _specs_of(extractor: Any) -> list[Any]:
     """The WeightSpecs an extractor resolves: its ``spec`` (or its inner extractor's, for per-segment
     wrappers), else those its module declares (extractors with one module-level WEIGHTS)."""
-    from unison.weights import WeightSpec
+    from unison.core.weights import WeightSpec
 
     seen, node = [], extractor
     while node is not None:
