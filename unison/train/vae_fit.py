@@ -205,9 +205,10 @@ def heldout_l1(vae: MMAudioVAE, mels: list[torch.Tensor]) -> tuple[float, float]
     return err / max(frames, 1), base / max(frames, 1)
 
 
-def resynthesis_wer(vae: MMAudioVAE, audio: AudioConfig, held: list, n_clips: int) -> dict:
+def resynthesis_wer(vae: MMAudioVAE | None, audio: AudioConfig, held: list, n_clips: int, vocoder=None) -> dict:
     """WER (faster-whisper base, bench's extractor) of held-out English speech: original audio,
-    vocoder only (original mel -> vocoder) and VAE + vocoder (mel -> VAE -> vocoder)."""
+    vocoder only (original mel -> vocoder) and VAE + vocoder (mel -> VAE -> vocoder; skipped when
+    ``vae`` is None). ``vocoder``: the one to use (default: built from ``audio.vocoder``)."""
     import jiwer
     import soxr
 
@@ -220,15 +221,16 @@ def resynthesis_wer(vae: MMAudioVAE, audio: AudioConfig, held: list, n_clips: in
     reason = asr.available()
     if reason:
         return {"unavailable": reason}
-    vocoder = build_vocoder(audio.vocoder, audio.mel).eval()
+    vocoder = (vocoder if vocoder is not None else build_vocoder(audio.vocoder, audio.mel)).eval()
     speech = [h for h in held if h[0].kind == "speech" and h[0].language == "en" and h[0].text][:n_clips]
     refs, hyps = [], {"original": [], "vocoder": [], "vae+vocoder": []}
     sr = audio.mel.sample_rate
     for row, m, path in speech:
         m = m[:, : m.shape[1] // 2 * 2]
         with torch.no_grad():
-            waves = {"original": load_mono(path, sr), "vocoder": vocoder(m[None])[0].numpy(),
-                     "vae+vocoder": vocoder(reconstruct(vae, m)[None])[0].numpy()}
+            waves = {"original": load_mono(path, sr), "vocoder": vocoder(m[None])[0].numpy()}
+            if vae is not None:
+                waves["vae+vocoder"] = vocoder(reconstruct(vae, m)[None])[0].numpy()
         for name, wave in waves.items():
             wave16 = soxr.resample(np.asarray(wave, dtype=np.float32), sr, asr.sample_rate, "HQ")
             hyps[name].append(normalize(asr.transcribe(wave16, "en"), "en"))
