@@ -46,20 +46,29 @@ def _cfg(**kw) -> VocoderFitConfig:
     return VocoderFitConfig(**{**base, **kw})
 
 
-def test_crops_are_aligned_and_a_pure_function_of_the_step(tmp_path):
+def test_crops_are_real_pairs_and_a_pure_function_of_the_step(tmp_path):
     audio = _audio()
+    mel = MelSpectrogram(audio.mel)
     train, held = load_clips(_corpus(tmp_path), audio, 4, 16)
-    cfg = _cfg()
-    mel, wave = crop_batch(train, cfg, HOP, 7, None)
-    assert mel.shape == (4, 16, 16) and wave.shape == (4, 16 * HOP)
-    mel2, wave2 = crop_batch(train, cfg, HOP, 7, None)
-    assert torch.equal(mel, mel2) and torch.equal(wave, wave2)
-    assert not torch.equal(crop_batch(train, cfg, HOP, 8, None)[1], wave)
-    # the crop's mel frames are the whole-clip mel's frames over the same samples (inner frames:
-    # the edge ones also see samples outside the crop)
-    full = MelSpectrogram(audio.mel)(wave)
-    torch.testing.assert_close(full[..., 3:-3], mel[..., 3:-3], rtol=0, atol=1e-4)
     assert all(c.wave.shape[0] == c.mel.shape[1] * HOP for c in train + held)
+    cfg = _cfg(batch_size=32)
+    m, wave = crop_batch(train, cfg, mel, 7, None)
+    assert m.shape == (32, 16, 16) and wave.shape == (32, 16 * HOP)
+    assert torch.equal(m, mel(wave))  # the input is the front end's mel of the target itself
+    assert float(wave.abs().max()) <= 0.99 + 1e-6
+    m2, wave2 = crop_batch(train, cfg, mel, 7, None)
+    assert torch.equal(m, m2) and torch.equal(wave, wave2)
+    assert not torch.equal(crop_batch(train, cfg, mel, 8, None)[1], wave)
+    # without augmentation a crop is a stretch of a clip, and its inner mel frames are the
+    # whole-clip mel's (the edge frames also see samples outside the crop)
+    plain = _cfg(speed_prob=0.0, gain_db_min=0.0, gain_db_max=0.0)
+    m, wave = crop_batch(train, plain, mel, 3, None)
+    for b in range(wave.shape[0]):
+        hits = [(c, s) for c in train for s in range(c.mel.shape[1] - 15)
+                if torch.equal(c.wave[s * HOP:(s + 16) * HOP], wave[b])]
+        assert hits, f"crop {b} is not a frame-aligned stretch of a training clip"
+        c, s = hits[0]
+        torch.testing.assert_close(m[b, :, 3:-3], c.mel[:, s + 3:s + 13], rtol=0, atol=1e-4)
 
 
 def test_fit_beats_the_constant_floor_and_exports_a_strictly_loadable_vocoder(tmp_path):

@@ -98,15 +98,19 @@ def batched_forward(vocoder):
 
 
 @torch.no_grad()
-def mel_l1(vocoder, clips, audio) -> float:
+def mel_l1(vocoder, clips, audio) -> dict[str, float]:
+    """Mean |log mel(vocoder(mel)) - log mel| over all frames and bins: of all clips, and per kind."""
     from unison.audio.mel import MelSpectrogram
 
     mel = MelSpectrogram(audio.mel)
-    err = n = 0.0
+    sums: dict[str, list[float]] = {}
     for c in clips:
-        err += float((mel(vocoder(c.mel[None]))[0] - c.mel).abs().sum())
-        n += c.mel.numel()
-    return err / n
+        err = float((mel(vocoder(c.mel[None]))[0] - c.mel).abs().sum())
+        for key in ("all", c.row.kind):
+            acc = sums.setdefault(key, [0.0, 0.0])
+            acc[0] += err
+            acc[1] += c.mel.numel()
+    return {k: e / n for k, (e, n) in sums.items()}
 
 
 @torch.no_grad()
@@ -196,7 +200,10 @@ def main(argv: list[str] | None = None) -> int:
 
             vae = load_vae(replace(audio.vae, weights=None, path=str(a.vae)))
         result["mel_l1"] = {name: mel_l1(v, held, audio) for name, v in vocoders.items()}
-        print("held-out mel L1 (%d clips): %s" % (len(held), ", ".join(f"{k} {v:.4f}" for k, v in result["mel_l1"].items())))
+        counts = {k: sum(c.row.kind == k for c in held) for k in {c.row.kind for c in held}}
+        for kind in result["mel_l1"]["vocos"]:
+            print("held-out mel L1, %s (%d clips): %s" % (kind, counts.get(kind, len(held)), ", ".join(
+                f"{name} {row[kind]:.4f}" for name, row in result["mel_l1"].items())))
         from unison.train.vae_fit import resynthesis_wer
 
         rows = [(c.row, c.mel, c.path) for c in held]
