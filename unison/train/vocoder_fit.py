@@ -224,17 +224,17 @@ def initial_generator(cfg: VocoderFitConfig, audio: AudioConfig) -> VocosGenerat
 _RESUMABLE_CHANGES = {"log_every", "ckpt_every"}
 
 
-def _save_state(out: Path, step: int, gen, opt, sched, cfg: VocoderFitConfig) -> None:
+def _save_state(out: Path, step: int, gen, opt, sched, cfg: VocoderFitConfig, mel) -> None:
     import io
 
     buf = io.BytesIO()
     torch.save({"step": step, "model": gen.state_dict(), "optimizer": opt.state_dict(),
                 "scheduler": sched.state_dict(),
-                "fit": asdict(cfg)}, buf)
+                "fit": asdict(cfg), "mel": asdict(mel)}, buf)
     atomic_write_bytes(out / STATE, buf.getvalue())
 
 
-def _load_state(out: Path, gen, opt, sched, cfg: VocoderFitConfig) -> int:
+def _load_state(out: Path, gen, opt, sched, cfg: VocoderFitConfig, mel) -> int:
     from unison.weights import load_weights_file
 
     fix = f"delete {out / STATE} to start afresh, or pass another --out"
@@ -245,6 +245,14 @@ def _load_state(out: Path, gen, opt, sched, cfg: VocoderFitConfig) -> int:
         shown = ", ".join(f"{k}: run {a!r} vs now {b!r}" for k, (a, b) in sorted(diff.items()))
         raise ValueError(f"{out} was started with other fit settings ({shown}); resume with the same settings, "
                          f"or {fix}")
+    # The mel front end decides what the generator learns to invert: a resume under another audio
+    # preset (same n_mels, so the weights would load) would silently train on a different target.
+    saved_mel = state.get("mel")
+    if saved_mel != asdict(mel):
+        theirs = "not recorded (an older run)" if saved_mel is None else \
+            ", ".join(f"{k}={saved_mel.get(k)!r}" for k in sorted(asdict(mel)) if saved_mel.get(k) != asdict(mel)[k])
+        raise ValueError(f"{out} was started with another mel front end ({theirs}); resume with the audio preset "
+                         f"it was started with (e.g. profile=tiny), or {fix}")
     gen.load_state_dict(state["model"], strict=True)
     opt.load_state_dict(state["optimizer"])
     sched.load_state_dict(state["scheduler"])
@@ -265,7 +273,7 @@ def train_generator(train: list[Clip], audio: AudioConfig, cfg: VocoderFitConfig
     gen = initial_generator(cfg, audio)
     opt = torch.optim.AdamW(gen.parameters(), lr=cfg.lr, betas=(0.8, 0.99), weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(cfg))
-    step = _load_state(out, gen, opt, sched, cfg) if (out / STATE).is_file() else 0
+    step = _load_state(out, gen, opt, sched, cfg, audio.mel) if (out / STATE).is_file() else 0
     if step:
         log.info("vocoder fit: resumed from %s at step %d", out / STATE, step)
     _truncate_metrics(out / METRICS, step)
@@ -299,7 +307,7 @@ def train_generator(train: list[Clip], audio: AudioConfig, cfg: VocoderFitConfig
             log.info("vocoder step %d: loss %.4f (mel L1 %.4f, stft %.4f)", step, row["loss"], row["mel_l1"], row["stft"])
             window, t_last = [], time.perf_counter()
         if step % cfg.ckpt_every == 0 or step == stop:
-            _save_state(out, step, gen, opt, sched, cfg)
+            _save_state(out, step, gen, opt, sched, cfg, audio.mel)
     bar.close()
     return gen.eval()
 

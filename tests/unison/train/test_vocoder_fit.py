@@ -114,3 +114,14 @@ def test_resume_with_other_settings_is_refused(tmp_path):
     assert (tmp_path / "r" / STATE).is_file()
     with pytest.raises(ValueError, match="lr: run 0.003 vs now 0.001"):
         train_generator(train, audio, _cfg(steps=4, lr=1e-3), tmp_path / "r", progress=False)
+
+
+def test_resume_under_another_mel_front_end_is_refused(tmp_path):
+    """Same n_mels, so the weights would load: only the recorded mel settings can tell."""
+    audio = _audio()
+    train, _ = load_clips(_corpus(tmp_path), audio, 4, 16)
+    train_generator(train, audio, _cfg(steps=4), tmp_path / "r", progress=False)
+    other = _audio()
+    other.mel.log = "log10"
+    with pytest.raises(ValueError, match=r"another mel front end \(log='ln'\).*profile=tiny"):
+        train_generator(train, other, _cfg(steps=4), tmp_path / "r", progress=False)
