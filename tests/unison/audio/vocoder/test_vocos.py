@@ -139,7 +139,8 @@ def test_a_tiny_checkpoint_switched_to_vocos_records_the_path_relative_to_its_fo
     assert isinstance(build_vocoder(cfg.audio.vocoder, cfg.audio.mel), VocosVocoder)
     over = read_config(TINY, {"audio": {"vocoder": {"kind": "vocos", "path": str(voc_path)}}})
     assert isinstance(build_vocoder(over.audio.vocoder, over.audio.mel), VocosVocoder)
-    assert read_config(TINY).audio.vocoder.kind == "hifigan"  # the committed checkpoint is unchanged
+    assert read_config(TINY).audio.vocoder.kind == "vocos"  # the committed checkpoint uses the committed vocos
+    assert Path(read_config(TINY).audio.vocoder.path).name == COMMITTED.name  # (checkpoints/tiny/set_vocoder.py)
 
 
 @pytest.mark.skipif(not COMMITTED.is_file(), reason="committed tiny22k vocos weights not present")
