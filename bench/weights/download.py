@@ -17,7 +17,7 @@ from typing import Iterator
 
 log = logging.getLogger(__name__)
 
-CHUNK = 1 << 20
+CHUNK = 1 << 16  # a transfer cut mid-chunk loses at most this many bytes to re-send
 TIMEOUT_S = 60
 
 
