@@ -1,4 +1,4 @@
-"""`unison` command line: info | generate | perf | data.
+"""`unison` command line: info | generate | perf | train | train-vae | train-vocoder | data.
 
     unison info model=d24
     unison generate --ckpt u.safetensors --task tts --text "A man says hello." --seconds 5 -o out.wav
@@ -125,6 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
     train_vae = sub.add_parser("train-vae", help="fit the mel VAE of a small audio preset on a corpus")
     add_vae_arguments(train_vae)
     train_vae.set_defaults(func=run_train_vae)
+    from unison.train import vocoder_fit
+
+    train_vocoder = sub.add_parser("train-vocoder", help="fit the small Vocos vocoder on an audio preset's mel")
+    vocoder_fit.add_arguments(train_vocoder)
+    train_vocoder.set_defaults(func=vocoder_fit.run)
 
     data = sub.add_parser("data", help="training data: offline mini corpus, dataset manifests, manifest check")
     from unison.data.cli import add_arguments as add_data_arguments

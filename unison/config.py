@@ -91,9 +91,9 @@ class VAEConfig:
 
 @dataclass
 class VocoderConfig:
-    kind: str = "bigvgan_v1"  # bigvgan_v1 | bigvgan_v2 | hifigan | griffinlim
-    weights: Optional[str] = "bigvgan-v1-16k"
-    path: Optional[str] = None
+    kind: str = "bigvgan_v1"  # bigvgan_v1 | bigvgan_v2 | hifigan | vocos | griffinlim
+    weights: Optional[str] = "bigvgan-v1-16k"  # named published weights (bigvgan, hifigan); unused by vocos
+    path: Optional[str] = None  # a weights file; required by vocos (relative to a checkpoint's folder when recorded)
     griffinlim_iters: int = 32  # only for kind=griffinlim
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,7 @@ def asr_compute_types(types: list[str], n: int, seconds: float, load: int, round
     for ext in extractors.values():
         ext.extract(clips[:1], ["en"])  # load the model and warm up outside the timed rounds
     audio = n * seconds
+    load_before = os.getloadavg()[0]  # the machine's own load (other jobs), beside the figures
     rtf: dict[str, list[float]] = {ct: [] for ct in types}
     cpu: dict[str, list[float]] = {ct: [] for ct in types}
     with CompetingLoad(load):
@@ -118,6 +120,8 @@ def asr_compute_types(types: list[str], n: int, seconds: float, load: int, round
     med = {ct: float(np.median(v)) for ct, v in rtf.items()}
     out: dict[str, Any] = {"extractor": "faster-whisper-base", "clips": n, "seconds_per_clip": seconds,
                            "competing_processes": load, "rounds": rounds,
+                           "load_average_1min": {"before": round(load_before, 2),
+                                                 "after": round(os.getloadavg()[0], 2)},
                            "realtime_factor_median": {ct: round(v, 3) for ct, v in med.items()},
                            "realtime_factor_all": {ct: [round(x, 3) for x in v] for ct, v in rtf.items()},
                            "cpu_seconds_per_audio_second_median": {ct: round(float(np.median(v)), 3)

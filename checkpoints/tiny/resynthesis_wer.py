@@ -28,6 +28,18 @@ from unison.core.files import atomic_write_text
 from unison.train.vae_fit import VAEFitConfig, load_mels, resynthesized_speech
 
 
+def wer_of(asr: FasterWhisperBase, texts: list[str], waves: dict[str, list], sample_rate: int) -> dict:
+    """WER of each way's waves (resampled to the ASR's rate) against the normalised transcripts."""
+    refs = [normalize(t, "en") for t in texts]
+    wer = {"clips": len(refs), "asr": asr.name}
+    for name, ws in waves.items():
+        if ws:
+            hyps = [normalize(asr.transcribe(resample(np.asarray(w, dtype=np.float32), sample_rate,
+                                                      asr.sample_rate), "en"), "en") for w in ws]
+            wer[name] = float(jiwer.wer(refs, hyps))
+    return wer
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("vae", type=Path, help="the fitted VAE state dict (.pth); its report <vae>.json beside it")
@@ -51,13 +63,7 @@ def main() -> int:
     vae = load_vae(audio.vae)
     _, held = load_mels(a.manifest, audio, holdout_every, a.data_root)
     texts, waves = resynthesized_speech(vae, audio, held, a.clips)
-    refs = [normalize(t, "en") for t in texts]
-    wer = {"clips": len(refs), "asr": "faster-whisper-base"}
-    for name, ws in waves.items():
-        if ws:
-            hyps = [normalize(asr.transcribe(resample(np.asarray(w, dtype=np.float32), audio.mel.sample_rate,
-                                                      asr.sample_rate), "en"), "en") for w in ws]
-            wer[name] = float(jiwer.wer(refs, hyps))
+    wer = wer_of(asr, texts, waves, audio.mel.sample_rate)
     print(json.dumps(wer, indent=2))
     if a.write:
         if report is None:

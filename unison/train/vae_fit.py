@@ -201,20 +201,23 @@ def heldout_l1(vae: MMAudioVAE, mels: list[torch.Tensor]) -> tuple[float, float]
 
 
 @torch.no_grad()
-def resynthesized_speech(vae: MMAudioVAE, audio: AudioConfig, held: list, n_clips: int) -> tuple[list[str], dict]:
+def resynthesized_speech(vae: MMAudioVAE | None, audio: AudioConfig, held: list, n_clips: int,
+                         vocoder=None) -> tuple[list[str], dict]:
     """The first ``n_clips`` held-out English speech clips with a transcript (``held`` as load_mels
     returns it), three ways: the original wave, the vocoder on the true mel, the vocoder on the
-    VAE's reconstruction -> (transcripts, {"original" | "vocoder" | "vae+vocoder": [mono float32
-    wave at audio.mel.sample_rate]})."""
+    VAE's reconstruction (not when ``vae`` is None) -> (transcripts, {"original" | "vocoder" |
+    "vae+vocoder": [mono float32 wave at audio.mel.sample_rate]}). ``vocoder``: the one to use
+    (default: built from ``audio.vocoder``)."""
     from unison.audio.vocoder import build_vocoder
 
-    vocoder = build_vocoder(audio.vocoder, audio.mel).eval()
+    vocoder = (vocoder if vocoder is not None else build_vocoder(audio.vocoder, audio.mel)).eval()
     speech = [h for h in held if h[0].kind == "speech" and h[0].language == "en" and h[0].text][:n_clips]
     texts, waves = [], {"original": [], "vocoder": [], "vae+vocoder": []}
     for row, m, path in speech:
         m = m[:, : m.shape[1] // 2 * 2]
         waves["original"].append(read_mono(path, audio.mel.sample_rate)[0])
         waves["vocoder"].append(vocoder(m[None])[0].numpy())
-        waves["vae+vocoder"].append(vocoder(reconstruct(vae, m)[None])[0].numpy())
+        if vae is not None:
+            waves["vae+vocoder"].append(vocoder(reconstruct(vae, m)[None])[0].numpy())
         texts.append(row.text)
     return texts, waves

@@ -4,7 +4,7 @@ from __future__ import annotations
 from unison.audio.vocoder.base import Vocoder, VocoderUnavailableError
 from unison.config import MelConfig, VocoderConfig
 
-KINDS = ("bigvgan_v1", "bigvgan_v2", "hifigan", "griffinlim")
+KINDS = ("bigvgan_v1", "bigvgan_v2", "hifigan", "vocos", "griffinlim")
 
 
 def build_vocoder(cfg: VocoderConfig, mel: MelConfig) -> Vocoder:
@@ -17,6 +17,13 @@ def build_vocoder(cfg: VocoderConfig, mel: MelConfig) -> Vocoder:
         from unison.audio.vocoder.hifigan import HiFiGANVocoder
 
         voc = HiFiGANVocoder(cfg.weights, cfg.path)
+    elif cfg.kind == "vocos":  # trained by `unison train-vocoder`; cfg.weights is not used
+        from unison.audio.vocoder.vocos import load_vocos
+
+        if not cfg.path:
+            raise ValueError("audio.vocoder.kind=vocos needs audio.vocoder.path=<weights .safetensors> "
+                             "(e.g. checkpoints/tiny/vocos-tiny22k.safetensors)")
+        voc = load_vocos(cfg.path)
     elif cfg.kind == "griffinlim":
         from unison.audio.vocoder.griffinlim import GriffinLimVocoder
 
