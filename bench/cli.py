@@ -1,5 +1,5 @@
 """``unison-bench``: list, build, export, run, tabulate, perf, leaderboard, and (parsers built on use)
-regress, compare, report, default, invariance.
+regress, compare, report, default, invariance, weights.
 
 Exit codes (unison.core.exit_codes): 0 success, 1 the command ran and failed (or a check failed), 2 bad
 input (unknown name, invalid suite file, unreadable or malformed results, bad arguments).
@@ -19,7 +19,8 @@ LAZY_SUBCOMMANDS = {"regress": ("bench.regress", "check a results.json against a
                     "compare": ("bench.compare", "compare systems / checkpoints side by side"),
                     "report": ("bench.report.cli", "HTML report (tables, audio, spectrograms) + summary.md of a runs folder"),
                     "default": ("bench.default", "the embedded default: every mini suite x every system that runs here"),
-                    "invariance": ("bench.invariance", "same items at several batch sizes / thread counts: identical?")}
+                    "invariance": ("bench.invariance", "same items at several batch sizes / thread counts: identical?"),
+                    "weights": ("bench.weights.cli", "evaluator and model weights: list, verify (checksums), fetch")}
 log = logging.getLogger("bench.cli")
 
 

@@ -38,6 +38,7 @@ WEIGHTS = WeightSpec(
     env="UNISON_AUDIOBOX_AESTHETICS",
     hf_repo="facebook/audiobox-aesthetics",
     how_to_get="download https://huggingface.co/facebook/audiobox-aesthetics/resolve/main/checkpoint.pt",
+    url="https://huggingface.co/facebook/audiobox-aesthetics/resolve/main/checkpoint.pt",
 )
 
 

@@ -61,7 +61,7 @@ VARIANTS = {
 def weight_spec(variant: str) -> WeightSpec:
     v = VARIANTS[variant]
     return WeightSpec(name=f"laion-clap-{variant}", filename=v["filename"], hf_repo="lukewys/laion_clap",
-                      how_to_get=f"download {v['url']}")
+                      how_to_get=f"download {v['url']}", url=v["url"])
 
 
 def missing_hf_files() -> list[str]:

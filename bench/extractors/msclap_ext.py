@@ -44,6 +44,7 @@ WEIGHTS = WeightSpec(
     hf_repo="microsoft/msclap",
     how_to_get="download https://huggingface.co/microsoft/msclap/resolve/main/CLAP_weights_2023.pth "
                "and put gpt2 (config, tokenizer, weights) in the Hugging Face cache",
+    url="https://huggingface.co/microsoft/msclap/resolve/main/CLAP_weights_2023.pth",
 )
 HF_FILES = [("gpt2", "config.json"), ("gpt2", "vocab.json"), ("gpt2", "merges.txt")]
 GPT2_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")

@@ -53,6 +53,7 @@ WEIGHTS = WeightSpec(
     filename="Cnn14_16k_mAP=0.438.pth",
     env="UNISON_PANNS_CNN14_16K",
     how_to_get="download https://zenodo.org/record/3987831/files/Cnn14_16k_mAP%3D0.438.pth",
+    url="https://zenodo.org/record/3987831/files/Cnn14_16k_mAP%3D0.438.pth",
 )
 
 

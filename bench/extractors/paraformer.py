@@ -46,6 +46,7 @@ WEIGHTS = WeightSpec(
     how_to_get="on a machine with network, `python -c \"from funasr import AutoModel; AutoModel(model='paraformer-zh')\"` "
     "and copy the model directory (~/.cache/modelscope/hub/models/iic/speech_seaco_paraformer_large_asr_nat-zh-cn-"
     "16k-common-vocab8404-pytorch), the SeACo-Paraformer seed-tts-eval scores with",
+    snapshot=True,  # funasr builds the model from the whole folder (config.yaml, tokens, CMVN, ...)
 )
 PROTOCOL_ARCHITECTURE = "SeacoParaformer"
 

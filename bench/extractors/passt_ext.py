@@ -41,6 +41,7 @@ WEIGHTS = WeightSpec(
     env="UNISON_PASST",
     how_to_get="download https://github.com/kkoutini/PaSST/releases/download/v0.0.1-audioset/"
                "passt-s-f128-p16-s10-ap.476-swa.pt",
+    url="https://github.com/kkoutini/PaSST/releases/download/v0.0.1-audioset/passt-s-f128-p16-s10-ap.476-swa.pt",
 )
 
 

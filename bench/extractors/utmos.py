@@ -47,6 +47,7 @@ WEIGHTS = WeightSpec(
     filename="utmos22_strong_step7459_v1.pt",
     env="UNISON_UTMOS22_STRONG",
     how_to_get="download https://github.com/tarepan/SpeechMOS/releases/download/v1.0.0/utmos22_strong_step7459_v1.pt",
+    url="https://github.com/tarepan/SpeechMOS/releases/download/v1.0.0/utmos22_strong_step7459_v1.pt",
 )
 
 

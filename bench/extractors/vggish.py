@@ -63,6 +63,7 @@ WEIGHTS = WeightSpec(
     filename="vggish-10086976.pth",
     env="UNISON_VGGISH",
     how_to_get="download https://github.com/harritaylor/torchvggish/releases/download/v0.1/vggish-10086976.pth",
+    url="https://github.com/harritaylor/torchvggish/releases/download/v0.1/vggish-10086976.pth",
 )
 
 

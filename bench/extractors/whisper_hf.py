@@ -44,6 +44,10 @@ WEIGHTS = WeightSpec(
     hf_repo=MODEL_ID,
     how_to_get=f"on a machine with network, `huggingface-cli download {MODEL_ID}` (then copy the HF cache "
     "or the snapshot directory here)",
+    # what WhisperProcessor / WhisperForConditionalGeneration read from the folder besides the weights
+    companions=("config.json", "generation_config.json", "preprocessor_config.json", "tokenizer.json",
+                "tokenizer_config.json", "vocab.json", "merges.txt", "normalizer.json", "added_tokens.json",
+                "special_tokens_map.json"),
 )
 
 

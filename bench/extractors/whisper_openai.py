@@ -40,6 +40,13 @@ def published_sha256(name: str = MODEL_NAME) -> str | None:
     return url.split("/")[-2] if url else None
 
 
+def published_url(name: str = MODEL_NAME) -> str | None:
+    """openai-whisper's download address of the checkpoint (``whisper._MODELS``)."""
+    import whisper
+
+    return whisper._MODELS.get(name)  # noqa: SLF001 - the package's own table of published files
+
+
 def weight_spec(verify: bool) -> WeightSpec:
     return WeightSpec(
         name="whisper-openai-large-v3",
@@ -48,6 +55,7 @@ def weight_spec(verify: bool) -> WeightSpec:
         sha256=published_sha256() if verify else None,
         how_to_get="on a machine with network, `python -c \"import whisper; whisper.load_model('large-v3')\"` "
         "and copy ~/.cache/whisper/large-v3.pt",
+        url=published_url(),
     )
 
 

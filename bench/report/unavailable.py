@@ -7,7 +7,6 @@ pointing here instead.
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,38 +37,16 @@ class Entry:
                 "n_cells": sum(len(v) for v in self.where.values())}
 
 
-def _specs_of(extractor: Any) -> list[Any]:
-    """The WeightSpecs an extractor resolves: its ``spec`` (or its inner extractor's, for per-segment
-    wrappers), else those its module declares (extractors with one module-level WEIGHTS)."""
-    from unison.core.weights import WeightSpec
-
-    seen, node = [], extractor
-    while node is not None:
-        spec = getattr(node, "spec", None)
-        if isinstance(spec, WeightSpec):
-            return [spec]
-        seen.append(node)
-        node = getattr(node, "inner", None)
-    out = []
-    for obj in seen:
-        module = sys.modules.get(type(obj).__module__)
-        out += [v for v in vars(module).values() if isinstance(v, WeightSpec)] if module else []
-    return out
-
-
 def weights_for(key: str) -> list[str]:
     """Names of the weights the metric variant's extractors need (from their WeightSpecs), [] when
     the catalogs do not know it or it needs none."""
-    from bench import registry
+    from bench.weights.inventory import metric_specs
 
     try:
-        metric = registry.METRICS.create(key)
-        names: list[str] = []
-        for ext_name in dict.fromkeys(metric.needs.values()):
-            names += [s.name for s in _specs_of(registry.EXTRACTORS.create(ext_name))]
+        _, specs = metric_specs(key)
     except Exception:  # noqa: BLE001 - a results file from another version: the reason still shows
         return []
-    return list(dict.fromkeys(names))
+    return list(dict.fromkeys(s.name for s in specs))
 
 
 class Collector:

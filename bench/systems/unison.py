@@ -125,7 +125,7 @@ class UnisonSystem(SeededRun, System):
             yield Generated(fit_length(wave, it.samples(sr)), sr)
 
 
-# What the rest of bench may know about a UNISON checkpoint or task goes through these two functions,
+# What the rest of bench may know about a UNISON checkpoint, task or weights goes through these functions,
 # so the model stays behind this one adapter.
 def checkpoint_params(config: dict[str, Any]) -> int:
     """Trainable parameters of the model a recorded checkpoint config describes (analytic: no network
@@ -141,3 +141,10 @@ def task_description(task: str) -> str | None:
     from unison.tasks import TASKS
 
     return TASKS[task].description if task in TASKS else None
+
+
+def model_weight_specs() -> list[Any]:
+    """The model's own weights files (VAE, vocoder, text LLM) as unison.core.weights.WeightSpec."""
+    from unison.model_weights import weight_specs
+
+    return weight_specs()

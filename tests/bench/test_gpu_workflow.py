@@ -1,5 +1,6 @@
 """The GPU regression workflow cannot run here: check it parses and calls commands that exist."""
 import argparse
+import importlib
 import re
 import shlex
 from pathlib import Path
@@ -16,14 +17,24 @@ def _workflow():
     return yaml.safe_load(WORKFLOW.read_text())
 
 
-def _commands():
-    """Every `unison-bench ...` command of the run steps, line continuations joined."""
+TORCHRUN = re.compile(r"^torchrun\s+(?P<flags>(?:--[\w-]+(?:=\S+)?\s+)*)--no-python\s+(?P<cmd>unison-bench .*)$")
+
+
+def _lines():
+    """Every line of the run steps, line continuations joined."""
     steps = _workflow()["jobs"]["regress"]["steps"]
-    scripts = [s["run"] for s in steps if "run" in s]
+    return [line.strip() for s in steps if "run" in s for line in s["run"].replace("\\\n", " ").splitlines()]
+
+
+def _commands():
+    """Every `unison-bench ...` command of the run steps (also those launched by torchrun)."""
     cmds = []
-    for script in scripts:
-        joined = script.replace("\\\n", " ")
-        cmds += [line.strip() for line in joined.splitlines() if line.strip().startswith("unison-bench ")]
+    for line in _lines():
+        m = TORCHRUN.match(line)
+        if m:
+            cmds.append(m.group("cmd"))
+        elif line.startswith("unison-bench "):
+            cmds.append(line)
     return cmds
 
 
@@ -48,17 +59,39 @@ def test_workflow_is_valid_yaml_with_gpu_runner():
 
 def test_workflow_commands_exist_with_their_flags():
     cmds = _commands()
-    subs = [c.split()[1] for c in cmds]
-    assert subs == ["run", "regress"]
+    subs = [" ".join(c.split()[1:3]) if c.split()[1] == "weights" else c.split()[1] for c in cmds]
+    assert subs == ["weights fetch", "weights verify", "run", "regress"]
     for cmd in cmds:
         argv = _placeholder(cmd)[1:]
         if argv[0] in LAZY_SUBCOMMANDS:
             p = argparse.ArgumentParser()
-            regress.add_arguments(p)
+            importlib.import_module(LAZY_SUBCOMMANDS[argv[0]][0]).add_arguments(p)
             args = p.parse_args(argv[1:])  # raises SystemExit on an unknown flag
-            assert args.summary and args.tolerances
+            if argv[0] == "regress":
+                assert args.summary and args.tolerances
+            else:
+                assert args.protocol == "paper"
         else:
             build_parser().parse_args(argv)
+
+
+def test_suites_run_one_process_per_gpu_under_torchrun():
+    runs = [line for line in _lines() if TORCHRUN.match(line) and " run " in line]
+    assert len(runs) == 1 and '--nproc_per_node="$NGPU"' in runs[0]
+    assert any(line.startswith("NGPU=$(nvidia-smi -L") for line in _lines())
+
+
+def test_evaluator_weights_are_cached_fetched_online_then_verified():
+    steps = _workflow()["jobs"]["regress"]["steps"]
+    names = [s.get("name") for s in steps]
+    cache = steps[names.index("Cache evaluator weights")]
+    assert cache["uses"].startswith("actions/cache@")
+    assert cache["with"]["path"] == "${{ env.UNISON_WEIGHTS_DIR }}" and "hashFiles(" in cache["with"]["key"]
+    fetch = steps[names.index("Fetch and verify evaluator weights")]
+    assert fetch["env"]["HF_HUB_OFFLINE"] == "0"  # the job is offline everywhere else
+    assert names.index("Cache evaluator weights") < names.index("Fetch and verify evaluator weights") \
+        < names.index("Run suites")
+    assert "UNISON_WEIGHTS_DIR" in _workflow()["jobs"]["regress"]["env"]
 
 
 def test_default_tolerances_file_loads():

@@ -39,11 +39,13 @@ VAE_WEIGHTS: dict[str, WeightSpec] = {
     "mmaudio-vae-16k": WeightSpec(
         name="mmaudio-vae-16k", filename="v1-16.pth",
         how_to_get="download v1-16.pth (MMAudio release v0.1, md5 69f56803f59a549a1a507c93859fd4d7) from "
-                   "https://github.com/hkchengrex/MMAudio/releases/download/v0.1/v1-16.pth"),
+                   "https://github.com/hkchengrex/MMAudio/releases/download/v0.1/v1-16.pth",
+        url="https://github.com/hkchengrex/MMAudio/releases/download/v0.1/v1-16.pth"),
     "mmaudio-vae-44k": WeightSpec(
         name="mmaudio-vae-44k", filename="v1-44.pth",
         how_to_get="download v1-44.pth (MMAudio release v0.1, md5 fab020275fa44c6589820ce025191600) from "
-                   "https://github.com/hkchengrex/MMAudio/releases/download/v0.1/v1-44.pth"),
+                   "https://github.com/hkchengrex/MMAudio/releases/download/v0.1/v1-44.pth",
+        url="https://github.com/hkchengrex/MMAudio/releases/download/v0.1/v1-44.pth"),
 }
 
 

@@ -35,9 +35,12 @@ class WeightSpec:
     name: str
     filename: str
     env: str | None = None  # e.g. UNISON_VAE_16K; defaults to UNISON_WEIGHTS_<NAME>
-    hf_repo: str | None = None  # looked up in the local HF cache only
-    sha256: str | None = None
+    hf_repo: str | None = None  # looked up in the local HF cache (resolve never downloads)
+    sha256: str | None = None  # the published checksum, when its publisher gives one
     how_to_get: str = ""
+    url: str | None = None  # the published HTTPS address of the file (for files not on the HF hub)
+    companions: tuple[str, ...] = ()  # other files of the release that must sit beside ``filename``
+    snapshot: bool = False  # ``filename`` is one file of a whole checkpoint folder (a full repo snapshot)
 
     @property
     def env_var(self) -> str:
@@ -90,24 +93,40 @@ def _candidates(spec: WeightSpec, explicit: str | Path | None) -> list[tuple[str
     return out
 
 
-def resolve(spec: WeightSpec, explicit: str | Path | None = None, verify: bool = True) -> Path:
-    """Return the local path of ``spec``'s file, or raise :class:`MissingWeightsError`."""
+@dataclass
+class Located:
+    path: Path | None  # the first existing file of the search order, None when there is none
+    where: str  # which place of the search order held it ("" when missing)
+    looked: list[str]  # every place looked before it (all of them when missing), in order
+
+
+def locate(spec: WeightSpec, explicit: str | Path | None = None) -> Located:
+    """Where ``spec``'s file is, and every place looked for it (no checksum, never an error)."""
     looked: list[str] = []
     for where, path in _candidates(spec, explicit):
         if path is None:
-            looked.append(f"{where} (not set)")
-            continue
-        if path.is_file():
-            if verify and spec.sha256:
-                got = cached_sha256(path)
-                if got != spec.sha256:
-                    raise ChecksumMismatchError(
-                        f"{spec.name}: {path} has sha256 {got}, expected {spec.sha256}. "
-                        "Replace the file with the published one (or pass the file you intend explicitly "
-                        "with verify=False and record that choice)."
-                    )
-            return path
-        looked.append(f"{where}: {path} (missing)")
+            looked.append(f"{where} (not in the local cache)" if where.startswith("HF cache") else f"{where} (not set)")
+        elif path.is_file():
+            return Located(path, where, looked)
+        else:
+            looked.append(f"{where}: {path} (missing)")
+    return Located(None, "", looked)
+
+
+def resolve(spec: WeightSpec, explicit: str | Path | None = None, verify: bool = True) -> Path:
+    """Return the local path of ``spec``'s file, or raise :class:`MissingWeightsError`."""
+    found = locate(spec, explicit)
+    path, looked = found.path, found.looked
+    if path is not None:
+        if verify and spec.sha256:
+            got = cached_sha256(path)
+            if got != spec.sha256:
+                raise ChecksumMismatchError(
+                    f"{spec.name}: {path} has sha256 {got}, expected {spec.sha256}. "
+                    "Replace the file with the published one (or pass the file you intend explicitly "
+                    "with verify=False and record that choice)."
+                )
+        return path
     hint = spec.how_to_get or f"download {spec.filename}"
     raise MissingWeightsError(
         f"weights '{spec.name}' ({spec.filename}) not found. Looked in: " + "; ".join(looked)

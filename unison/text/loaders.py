@@ -57,7 +57,23 @@ def _weight_spec(model_id: str) -> WeightSpec:
         hf_repo=model_id,
         how_to_get=f"on a machine with network run `huggingface-cli download {model_id}` and copy the snapshot "
         f"directory here (or set llm.path to that directory)",
+        snapshot=True,  # config.json names the folder; the weights are the repo's shards
     )
+
+
+HF_FOLDER_KINDS = ("qwen2_5_omni", "hf_causal")  # llm kinds read from a Hugging Face checkpoint folder
+
+
+def llm_weight_specs() -> list[WeightSpec]:
+    """The weights of every shipped llm group (unison/conf/llm/*.yaml) that loads a Hugging Face folder."""
+    import yaml
+
+    specs = []
+    for path in sorted((Path(__file__).resolve().parents[1] / "conf" / "llm").glob("*.yaml")):
+        group = yaml.safe_load(path.read_text()) or {}
+        if group.get("kind") in HF_FOLDER_KINDS and group.get("model_id"):
+            specs.append(_weight_spec(group["model_id"]))
+    return specs
 
 
 def hf_model_dir(cfg: LLMConfig) -> Path:

@@ -76,9 +76,11 @@ VOCODER_WEIGHTS: dict[str, WeightSpec] = {
     "bigvgan-v1-16k": WeightSpec(
         name="bigvgan-v1-16k", filename="best_netG.pt",
         how_to_get="download best_netG.pt (MMAudio release v0.1, md5 eeaf372a38a9c31c362120aba2dde292) from "
-                   "https://github.com/hkchengrex/MMAudio/releases/download/v0.1/best_netG.pt"),
+                   "https://github.com/hkchengrex/MMAudio/releases/download/v0.1/best_netG.pt",
+        url="https://github.com/hkchengrex/MMAudio/releases/download/v0.1/best_netG.pt"),
     "bigvgan-v2-44k": WeightSpec(
         name="bigvgan-v2-44k", filename="bigvgan_generator.pt", hf_repo="nvidia/bigvgan_v2_44khz_128band_512x",
+        companions=("config.json",),
         how_to_get="download bigvgan_generator.pt and config.json (same folder) from the Hugging Face repo "
                    "nvidia/bigvgan_v2_44khz_128band_512x"),
 }
