@@ -6,6 +6,9 @@ touches the numbers a run computes.
 """
 from __future__ import annotations
 
+import argparse
+import io
+import os
 import sys
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -35,5 +38,21 @@ class Progress:
         computed from this invocation's rate only). A disabled bar accepts the same calls."""
         from tqdm import tqdm
 
+        width = None if self._width_known() else 100
         return tqdm(total=total, initial=done, desc=self.prefix + desc, unit=unit, file=self.target(),
-                    disable=not self.shown(), leave=self.leave if leave is None else leave, dynamic_ncols=True)
+                    disable=not self.shown(), leave=self.leave if leave is None else leave,
+                    dynamic_ncols=width is None, ncols=width)
+
+    def _width_known(self) -> bool:
+        """False for a terminal that reports 0 columns (some ptys do), where tqdm would draw an
+        empty bar; such a terminal gets a fixed 100-column bar."""
+        try:
+            return os.get_terminal_size(self.target().fileno()).columns > 0
+        except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+            return True  # not a real descriptor (a test's stream): tqdm's own default applies
+
+
+def add_no_progress(p: argparse.ArgumentParser) -> None:
+    """``--no-progress``, spelled the same in every subcommand that draws bars."""
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bars (they are drawn only when stderr is a terminal anyway)")
