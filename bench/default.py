@@ -203,7 +203,7 @@ def run_job(job: Job, args: argparse.Namespace, testsets: Path, pool: "SystemPoo
         job.status, job.generated = "ok", rep.generated
         job.results = str(rep.results_path) if rep.results_path else None
     except Exception as e:  # noqa: BLE001 - one broken run must not stop the default
-        log.debug("run failed", exc_info=True)
+        log.info("run %s on %s failed", job.label, job.suite, exc_info=True)  # the traceback: log file
         job.status = f"failed: {type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}"
     job.wall_s, job.cpu_s = time.perf_counter() - t0, cpu_seconds() - c0
 

@@ -104,7 +104,9 @@ def run(opts: RunOptions) -> RunReport:
     metrics = resolve_metrics(list(opts.metrics or spec.metrics))  # an unknown key fails before any work
     system.configure(generation=spec.generation, seed=opts.seed, suite=spec.name)
     rank, world = dist_rank_world()
-    bars, where = Progress.of(opts.progress), f"{spec.name} · {opts.label}"  # what the bars are named after
+    # bars name the system without the folders of a checkpoint path (unison:/a/b/c.safetensors -> unison:c.safetensors)
+    short = re.sub(r"[^:]*[\\/]", "", opts.label)
+    bars, where = Progress.of(opts.progress), f"{spec.name} · {short}"
 
     with clock("build"):
         testset = build_testset(spec, opts.scale, opts.testsets_dir)
