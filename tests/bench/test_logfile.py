@@ -38,7 +38,7 @@ def test_third_party_notices_land_in_the_log_and_not_on_the_terminal(tmp_path):
     out, err = io.StringIO(), io.StringIO()
     # transformers attaches a stderr handler and stops propagation: the capture must see through it
     tf = logging.getLogger("transformers")
-    own = logging.StreamHandler(err)
+    own, was = logging.StreamHandler(err), tf.propagate
     tf.addHandler(own)
     tf.propagate = False
     try:
@@ -49,7 +49,7 @@ def test_third_party_notices_land_in_the_log_and_not_on_the_terminal(tmp_path):
         assert _state() == before  # handlers, filters, showwarning and streams all put back
     finally:
         tf.removeHandler(own)
-        tf.propagate = True
+        tf.propagate = was
     log = (tmp_path / "run" / "log.txt").read_text()
     for line in ("some weights of the checkpoint were not used", "/site-packages/somelib/__init__.py",
                  "WARNING transformers: Some weights of WhisperModel", f"INFO bench.run.generate: {RESUME}",
