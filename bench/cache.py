@@ -22,6 +22,7 @@ import numpy as np
 import soxr
 
 from bench.extractors.base import Extractor
+from bench.progress import Progress
 from bench.spec import canonical_json
 from unison.core.audio import READ_RULE, read_mono
 from unison.core.files import atomic_write_bytes, atomic_write_text, sha256_file
@@ -143,9 +144,11 @@ class ExtractorFeatureCache:
                     "input": resampler_info(extractor.sample_rate)}
             atomic_write_text(p, json.dumps(blob, indent=1, sort_keys=True) + "\n")
 
-    def extract(self, extractor: Extractor, clips: Iterable[Clip], progress: bool = True) -> list[dict[str, Any]]:
+    def extract(self, extractor: Extractor, clips: Iterable[Clip], progress: bool | Progress = True,
+                desc: str | None = None) -> list[dict[str, Any]]:
         """Features for every clip: cached entries are read, misses extracted in batches and
-        each batch stored as soon as it is computed (a killed run loses at most one batch)."""
+        each batch stored as soon as it is computed (a killed run loses at most one batch).
+        The bar (``desc``, default "extract <extractor>") counts cached clips as done."""
         clips = list(clips)
         sig = signature_hash(extractor)
         self._record_signature(extractor, sig)
@@ -163,12 +166,11 @@ class ExtractorFeatureCache:
                 found[key] = got
         stats.hits += len(found)
         if misses:
-            from tqdm import tqdm
-
             todo = list(misses.items())
             bs = max(1, int(extractor.batch_size))
-            bar = tqdm(total=len(todo), desc=f"extract {extractor.name}", unit="clip", disable=not progress,
-                       leave=False)
+            # transient: it runs under the scoring bar, which stays
+            bar = Progress.of(progress).bar(desc or f"extract {extractor.name}", len(found) + len(todo),
+                                            done=len(found), unit="clip", leave=False)
             t0 = time.perf_counter()
             for start in range(0, len(todo), bs):
                 batch = todo[start:start + bs]

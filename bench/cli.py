@@ -12,6 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
+from bench.progress import add_no_progress
 from unison.core.args import SEED, int_in
 from unison.core.exit_codes import EXIT_BAD_INPUT, EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK
 
@@ -97,7 +98,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bench import registry
-    from bench.run import RunOptions, run
+    from bench.logfile import log_to_file
+    from bench.progress import Progress
+    from bench.run import RunOptions, run, run_dir
     from bench.tables import notes_markdown, rows_from_results, to_markdown
 
     spec = registry.load_suite(args.suite, args.suites_dir)
@@ -113,14 +116,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         opts = RunOptions(suite=spec, system=system, system_name=args.system, system_args=system_args,
                           seed=seed, scale=args.scale, limit=args.limit,
                           out=Path(args.out), testsets_dir=args.testsets, cache_dir=args.cache,
-                          metrics=args.metrics.split(",") if args.metrics else None, batch_size=args.batch_size,
-                          progress=not args.no_progress)
-        report = run(opts)
+                          metrics=args.metrics.split(",") if args.metrics else None, batch_size=args.batch_size)
+        log_path = run_dir(opts) / "log.txt"  # one log per run, beside its results
+        print(f"run {spec.name} · {opts.label} · seed {seed} (details: {log_path})", flush=True)
+        with log_to_file(log_path, verbose=args.verbose) as term:
+            opts.progress = Progress(enabled=not args.no_progress, stream=term.err)
+            report = run(opts)
         if report.results is None:
             print("generated this rank's share; rank 0 writes the results")
             return EXIT_OK
         print(to_markdown(rows_from_results(report.results)) + notes_markdown([report.results]))
-        print(f"results: {report.results_path}")
+        print(f"results: {report.results_path}\nlog: {log_path}")
         reports.append(report)
     if len(seeds) > 1:
         _write_seed_summary(reports)
@@ -186,7 +192,9 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="unison-bench", description="UNISON benchmark harness")
-    p.add_argument("-v", "--verbose", action="store_true", help="log progress (INFO)")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="everything on the terminal too: INFO lines, third-party warnings and prints (which "
+                        "otherwise go only to the run's log.txt)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def suite_dirs(sp):
@@ -235,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--metrics", default=None, help="comma-separated name@variant list overriding the suite's")
     sp.add_argument("--testsets", type=Path, default=None)
     sp.add_argument("--cache", type=Path, default=None, help="feature cache folder (default <out>/.cache/features)")
-    sp.add_argument("--no-progress", action="store_true")
+    add_no_progress(sp)
     suite_dirs(sp)
     sp.set_defaults(func=cmd_run)
 
@@ -273,6 +281,7 @@ def _run_lazy(name: str, argv: list[str], verbose: bool) -> int:
     p = argparse.ArgumentParser(prog=f"unison-bench {name}")
     module.add_arguments(p)
     args = p.parse_args(argv)
+    args.verbose = verbose  # -v is taken before the subcommand's own parser sees the arguments
     return int(module.run(args))
 
 

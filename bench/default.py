@@ -1,4 +1,4 @@
-"""``unison-bench default``: the embedded default of DESIGN.md section 6.
+"""``unison-bench default``: the embedded default: every suite at mini scale, every system that runs here, offline metrics, one report.
 
 Builds the offline mini test set of every suite with a ``default`` block, in the suites' ``order``,
 runs the systems that block lists on it, scores each with the suite's own metric list
@@ -22,12 +22,13 @@ import json
 import logging
 import os
 import resource
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bench.logfile import Terminal, log_to_file
+from bench.progress import Progress, add_no_progress
 from unison.core.args import SEED, int_in
 
 if TYPE_CHECKING:
@@ -185,7 +186,8 @@ def plan(suites: list[str], checkpoint: Path | None, scale: str, suites_dir: lis
 
 # ---------------------------------------------------------------- running
 
-def run_job(job: Job, args: argparse.Namespace, testsets: Path, pool: "SystemPool") -> None:
+def run_job(job: Job, args: argparse.Namespace, testsets: Path, pool: "SystemPool",
+            progress: "bool | Progress" = False) -> None:
     """One run. Jobs of the same system share one instance from ``pool``, so a UNISON checkpoint's
     LLM, VAE and vocoder load once for all suites (about 40 s each on 2 cores)."""
     from bench import registry
@@ -197,11 +199,11 @@ def run_job(job: Job, args: argparse.Namespace, testsets: Path, pool: "SystemPoo
         system = pool.get(job.system, job.system_args)
         rep = run(RunOptions(suite=spec, system=system, system_name=job.system, system_args=job.system_args,
                              seed=args.seed, scale=args.scale, limit=job.limit, out=args.out, testsets_dir=testsets,
-                             progress=False))
+                             progress=progress))
         job.status, job.generated = "ok", rep.generated
         job.results = str(rep.results_path) if rep.results_path else None
     except Exception as e:  # noqa: BLE001 - one broken run must not stop the default
-        log.debug("run failed", exc_info=True)
+        log.info("run %s on %s failed", job.label, job.suite, exc_info=True)  # the traceback: log file
         job.status = f"failed: {type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}"
     job.wall_s, job.cpu_s = time.perf_counter() - t0, cpu_seconds() - c0
 
@@ -218,10 +220,12 @@ def report_items(suites: list[str], suites_dir: list[str] | None, items: int) ->
     return out
 
 
-def _print_line(job: Job) -> None:
+def job_line(job: Job, k: int, n: int) -> str:
+    """The line a finished run leaves on the terminal; [k/N] counts the runs."""
     items = "all items" if job.limit is None else f"first {job.limit}"
-    print(f"  {job.suite:16s} {job.label:14s} {items:10s} {job.status[:64]:64s} {job.wall_s:6.1f} s wall "
-          f"{job.cpu_s:6.1f} s CPU ({job.generated} generated)", flush=True)
+    count = f"[{k}/{n}]"
+    return (f"{count:>7s} {job.suite:16s} {job.label:14s} {items:10s} {job.status[:64]:64s} {job.wall_s:6.1f} s wall "
+            f"{job.cpu_s:6.1f} s CPU ({job.generated} generated)")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -248,6 +252,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--scale", default="mini", choices=["mini"], help="the embedded default is mini only")
     p.add_argument("--suites-dir", action="append", default=None, metavar="DIR")
+    add_no_progress(p)
 
 
 def report_dir(args: argparse.Namespace) -> Path:
@@ -256,7 +261,19 @@ def report_dir(args: argparse.Namespace) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    """The whole invocation writes one log, ``<out>/log.txt`` (appended to by reruns): planning loads
+    systems and the report loads models too, so their notices belong to no single run."""
     args.report = report_dir(args)
+    log_path = Path(args.out) / "log.txt"
+    print(f"details (third-party notices, INFO lines): {log_path}", flush=True)
+    with log_to_file(log_path, verbose=getattr(args, "verbose", False)) as term:
+        return _run(args, term)
+
+
+def _run(args: argparse.Namespace, term: Terminal) -> int:
+    def say(*text: str, err: bool = False) -> None:  # our own lines: the terminal, not the log
+        print(*text, file=term.err if err else term.out, flush=True)
+
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the network
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     if args.limit is not None and args.limit < 1:
@@ -277,19 +294,22 @@ def run(args: argparse.Namespace) -> int:
     jobs, more = plan(suites, checkpoint, args.scale, args.suites_dir, args.limit, args.unison_limit or None, pool)
     notes += more
     for n in notes:
-        print(f"note: {n}", flush=True)
-    print(f"{len(jobs)} runs ({len(suites)} suites, scale {args.scale}"
-          + (f", first {args.limit} items" if args.limit else "") + f") -> {out}", flush=True)
-    for job in jobs:
-        run_job(job, args, testsets, pool)
-        _print_line(job)
+        say(f"note: {n}")
+    say(f"{len(jobs)} runs ({len(suites)} suites, scale {args.scale}"
+        + (f", first {args.limit} items" if args.limit else "") + f") -> {out}")
+    for k, job in enumerate(jobs, 1):
+        # the run's bars are transient and carry [k/N]; the line printed after it stays
+        bars = Progress(enabled=not getattr(args, "no_progress", False), stream=term.err, leave=False,
+                        prefix=f"[{k}/{len(jobs)}] ")
+        run_job(job, args, testsets, pool, bars)
+        say(job_line(job, k, len(jobs)))
 
     t0, c0 = time.perf_counter(), cpu_seconds()
     from unison.core.files import atomic_write_text
 
     made = [j.results for j in jobs if j.results]  # this invocation's results only, not stale ones
     if not made:
-        print("error: no run produced results; nothing to report (see the statuses above)", file=sys.stderr)
+        say("error: no run produced results; nothing to report (see the statuses above)", err=True)
         return 1
     leaderboard_files: list[str] = []
     try:
@@ -320,10 +340,10 @@ def run(args: argparse.Namespace) -> int:
                          "cpu_count": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2)}}
     atomic_write_text(out / "default.json", json.dumps(record, indent=1) + "\n")
     n_ok = sum(j.status == "ok" for j in jobs)
-    print(f"{n_ok}/{len(jobs)} runs ok; total {total_wall:.0f} s wall, {total_cpu:.0f} s CPU "
-          f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
-    print(f"report: {paths.html} ({paths.html.stat().st_size / 1024:.0f} KiB)\nsummary: {paths.summary}")
+    say(f"{n_ok}/{len(jobs)} runs ok; total {total_wall:.0f} s wall, {total_cpu:.0f} s CPU "
+        f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    say(f"report: {paths.html} ({paths.html.stat().st_size / 1024:.0f} KiB)\nsummary: {paths.summary}")
     if leaderboard_files:
-        print(f"leaderboards: {args.report / 'leaderboards'} ({len(leaderboard_files)} files)")
-    print(f"record: {out / 'default.json'}")
+        say(f"leaderboards: {args.report / 'leaderboards'} ({len(leaderboard_files)} files)")
+    say(f"record: {out / 'default.json'}\nlog: {term.log}")
     return 0 if n_ok == len(jobs) and jobs else 1

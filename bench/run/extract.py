@@ -10,6 +10,7 @@ from bench import registry
 from bench.cache import AudioHashes, Clip, ExtractorFeatureCache, signature_hash
 from bench.extractors.base import Extractor
 from bench.item import Item
+from bench.progress import Progress
 from bench.run.errors import Unavailable, one_line
 from bench.run.generate import GenerationStore
 from bench.run.validate import ItemStatus
@@ -32,9 +33,10 @@ class FeatureStage:
     """Resolves extractors lazily and serves features per (extractor, role), via the cache."""
 
     def __init__(self, cache: ExtractorFeatureCache, items: list[Item], statuses: dict[str, ItemStatus],
-                 testset: TestSet, store: GenerationStore, progress: bool):
+                 testset: TestSet, store: GenerationStore, progress: bool | Progress, label: str = ""):
         self.cache, self.items, self.statuses = cache, items, statuses
         self.testset, self.store, self.progress = testset, store, progress
+        self.label = label  # "<suite> · <system>": names the extraction bars
         self.hashes = AudioHashes()
         self._feats: dict[tuple[str, str], list[dict[str, Any] | None]] = {}
         self._errors: dict[str, str] = {}
@@ -78,7 +80,8 @@ class FeatureStage:
             idx.append(i)
             clips.append(Clip(path=p, audio_sha=self.hashes(p), side=ext.side_input(it, role)))
         try:
-            got = self.cache.extract(ext, clips, progress=self.progress)
+            where = f"{self.label} · " if self.label else ""
+            got = self.cache.extract(ext, clips, progress=self.progress, desc=f"extract {where}{ext_name} ({role})")
         except MissingWeightsError as e:
             self._errors[ext_name] = f"extractor {ext_name}: {one_line(e)}"
             raise Unavailable(self._errors[ext_name]) from e

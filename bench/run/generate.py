@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from bench.item import Item
+from bench.progress import Progress
 from bench.run.errors import one_line
 from bench.spec import SuiteSpec, canonical_json
 from bench.systems.base import Generated, ItemError, System
@@ -109,15 +110,14 @@ def system_unavailable(system: System) -> str | None:
 
 
 def generate_all(system: System, items: list[Item], sigs: dict[str, str], testset: TestSet,
-                 store: GenerationStore, progress: bool, batch_size: int | None = None
-                 ) -> tuple[int, dict[str, str]]:
+                 store: GenerationStore, progress: bool | Progress, batch_size: int | None = None,
+                 desc: str | None = None) -> tuple[int, dict[str, str]]:
     """Generate the missing ones of ``items``, ``batch_size`` (default: the system's own) per call.
-    Returns (n generated, {item id: error} for failures).
+    Returns (n generated, {item id: error} for failures). ``desc`` names the bar (default
+    "generate <system>"); items resumed from disk count as done on it.
 
     Each output is written the moment the system yields it, so a kill loses at most the item in
     flight; a rerun regenerates only what has no file with a matching signature."""
-    from tqdm import tqdm
-
     errors: dict[str, str] = {}
     todo = []
     for it in items:
@@ -127,11 +127,12 @@ def generate_all(system: System, items: list[Item], sigs: dict[str, str], testse
             errors[it.id] = f"system {system.name!r} does not support task {it.task!r}"
             continue
         todo.append(it)
+    resumed = len(items) - len(todo) - len(errors)
     if len(todo) < len(items):
         log.info("%s: %d of %d items already generated (resumed from disk), %d to generate",
-                 system.name, len(items) - len(todo) - sum(it.id in errors for it in items), len(items), len(todo))
+                 system.name, resumed, len(items), len(todo))
     n_done = 0
-    bar = tqdm(total=len(todo), desc=f"generate {system.name}", unit="item", disable=not progress, leave=False)
+    bar = Progress.of(progress).bar(desc or f"generate {system.name}", resumed + len(todo), done=resumed)
 
     def record(it: Item, g: Generated | BaseException) -> None:
         nonlocal n_done

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from bench.cache import ExtractorFeatureCache
+from bench.progress import Progress
 from bench.results import results_document, sample_row, write_run
 from bench.run.extract import FeatureStage
 from bench.run.generate import (GenerationStore, dist_rank_world, generate_all, generation_signature,
@@ -43,7 +44,7 @@ class RunOptions:
     cache_dir: Path | None = None  # default: <out>/.cache/features
     metrics: list[str] | None = None  # override the suite's metric list
     batch_size: int | None = None  # items per system.generate call (None: the system's own); moves no output
-    progress: bool = True
+    progress: bool | Progress = True  # bars on stderr when it is a terminal; a Progress says where and how
     wait_timeout: float = 24 * 3600.0  # rank 0 waiting for the other ranks' items
 
     @property
@@ -103,6 +104,9 @@ def run(opts: RunOptions) -> RunReport:
     metrics = resolve_metrics(list(opts.metrics or spec.metrics))  # an unknown key fails before any work
     system.configure(generation=spec.generation, seed=opts.seed, suite=spec.name)
     rank, world = dist_rank_world()
+    # bars name the system without the folders of a checkpoint path (unison:/a/b/c.safetensors -> unison:c.safetensors)
+    short = re.sub(r"[^:]*[\\/]", "", opts.label)
+    bars, where = Progress.of(opts.progress), f"{spec.name} · {short}"
 
     with clock("build"):
         testset = build_testset(spec, opts.scale, opts.testsets_dir)
@@ -117,7 +121,8 @@ def run(opts: RunOptions) -> RunReport:
     mine = [it for i, it in enumerate(items) if i % world == rank]  # this rank's share
     with clock("generate"):
         if why_not is None:
-            n_generated, gen_errors = generate_all(system, mine, sigs, testset, store, opts.progress, opts.batch_size)
+            n_generated, gen_errors = generate_all(system, mine, sigs, testset, store, bars, opts.batch_size,
+                                                   desc=f"generate {where}")
         else:  # like an extractor without weights: every cell says why, nothing is generated
             log.warning("system %s unavailable: %s", opts.label, why_not)
             n_generated, gen_errors = 0, {it.id: f"unavailable: {why_not}" for it in items}
@@ -131,11 +136,12 @@ def run(opts: RunOptions) -> RunReport:
         statuses = item_statuses(items, gen_errors, store, sigs, spec.validation)
 
     cache = ExtractorFeatureCache(Path(opts.cache_dir) if opts.cache_dir else Path(opts.out) / ".cache" / "features")
-    stage = FeatureStage(cache, items, statuses, testset, store, opts.progress)
+    stage = FeatureStage(cache, items, statuses, testset, store, bars, label=where)
     subsets = sorted({it.subset for it in items if it.subset is not None} | set(spec.subsets))
     with clock("extract_score"):
         scores = score_all(metrics, items, statuses, stage, subsets,
-                           system_unavailable=None if why_not is None else f"system {opts.label}: {why_not}")
+                           system_unavailable=None if why_not is None else f"system {opts.label}: {why_not}",
+                           progress=bars, label=where)
 
     results = results_document(spec=spec, scale=opts.scale, testset=testset, n_items=len(items), limit=opts.limit,
                                system=system, system_name=opts.label, system_args=opts.system_args, seed=opts.seed,

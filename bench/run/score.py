@@ -13,6 +13,7 @@ from typing import Any
 from bench import registry
 from bench.item import Item
 from bench.metrics.base import Metric
+from bench.progress import Progress
 from bench.results import clean_scores, describe_from_key, metric_cell
 from bench.run.errors import Unavailable, one_line
 from bench.run.extract import FeatureStage
@@ -103,33 +104,50 @@ def score_cell(metric: Metric, key: str, items: list[Item], feats: dict[str, lis
 
 
 def score_all(metrics: dict[str, Metric | MissingWeightsError], items: list[Item], statuses: dict[str, ItemStatus],
-              stage: FeatureStage, subsets: list[str], system_unavailable: str | None = None) -> Scores:
+              stage: FeatureStage, subsets: list[str], system_unavailable: str | None = None,
+              progress: bool | Progress = False, label: str = "") -> Scores:
     """Every metric over all items, then over each subset's items (same features, sliced).
-    ``system_unavailable``: the reason every cell is empty when the system could not run."""
+    ``system_unavailable``: the reason every cell is empty when the system could not run.
+    The bar counts metrics ("score <label> · <metric>", the one in hand); extraction runs inside it."""
     scores = Scores(subsets={s: {} for s in subsets})
     n_failed = sum(s.status != "ok" for s in statuses.values())
-    for key, metric in metrics.items():
-        if isinstance(metric, MissingWeightsError):
-            scores.cells[key] = metric_cell(describe_from_key(key), n=len(items), unavailable=one_line(metric))
-            continue
-        try:
-            if system_unavailable is not None:
-                raise Unavailable(system_unavailable)
-            feats = {role: stage.features(ext, role) for role, ext in dict(metric.needs or {}).items()}
-        except Unavailable as e:
-            scores.cells[key] = metric_cell(metric.describe(), n=len(items), n_failed=n_failed, unavailable=str(e))
-            for s in subsets:
-                sub = [it for it in items if it.subset == s]
-                if sub:
-                    scores.subsets[s][key] = dict(scores.cells[key], n=len(sub),
-                                                  n_failed=sum(statuses[it.id].status != "ok" for it in sub))
-            scores.per_item[key] = None
-            continue
-        scores.cells[key], scores.per_item[key] = score_cell(metric, key, items, feats, statuses)
-        for s in subsets:
-            idx = [i for i, it in enumerate(items) if it.subset == s]
-            if not idx:
-                continue
-            sub_feats = {role: [f[i] for i in idx] for role, f in feats.items()}
-            scores.subsets[s][key], _ = score_cell(metric, key, [items[i] for i in idx], sub_feats, statuses)
+    bars = Progress.of(progress)
+    head = f"score {label}" if label else "score"
+    bar = bars.bar(head, len(metrics), unit="metric")
+    try:
+        for key, metric in metrics.items():
+            bar.set_description_str(f"{bars.prefix}{head} · {key}")
+            _score_metric(key, metric, items, statuses, stage, subsets, system_unavailable, n_failed, scores)
+            bar.update(1)
+    finally:
+        bar.close()
     return scores
+
+
+def _score_metric(key: str, metric: Metric | MissingWeightsError, items: list[Item], statuses: dict[str, ItemStatus],
+                  stage: FeatureStage, subsets: list[str], system_unavailable: str | None, n_failed: int,
+                  scores: Scores) -> None:
+    """One metric's cells (all items, each subset) into ``scores``."""
+    if isinstance(metric, MissingWeightsError):
+        scores.cells[key] = metric_cell(describe_from_key(key), n=len(items), unavailable=one_line(metric))
+        return
+    try:
+        if system_unavailable is not None:
+            raise Unavailable(system_unavailable)
+        feats = {role: stage.features(ext, role) for role, ext in dict(metric.needs or {}).items()}
+    except Unavailable as e:
+        scores.cells[key] = metric_cell(metric.describe(), n=len(items), n_failed=n_failed, unavailable=str(e))
+        for s in subsets:
+            sub = [it for it in items if it.subset == s]
+            if sub:
+                scores.subsets[s][key] = dict(scores.cells[key], n=len(sub),
+                                              n_failed=sum(statuses[it.id].status != "ok" for it in sub))
+        scores.per_item[key] = None
+        return
+    scores.cells[key], scores.per_item[key] = score_cell(metric, key, items, feats, statuses)
+    for s in subsets:
+        idx = [i for i, it in enumerate(items) if it.subset == s]
+        if not idx:
+            continue
+        sub_feats = {role: [f[i] for i in idx] for role, f in feats.items()}
+        scores.subsets[s][key], _ = score_cell(metric, key, [items[i] for i in idx], sub_feats, statuses)

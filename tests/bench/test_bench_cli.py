@@ -1,4 +1,7 @@
 """unison-bench CLI (named test_bench_cli so it cannot clash with a tests/unison/test_cli.py)."""
+import io
+import logging
+import re
 import sys
 import types
 
@@ -84,3 +87,74 @@ def test_run_several_seeds_reports_mean_and_std(env, capsys):
     assert "±" in out
     assert main(["run", "toy_tones", "--system", "oracle", "--seeds", "1,1", "--out", str(out_dir)]) == 2
     assert "distinct" in capsys.readouterr().err
+
+
+class FakeTTY(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _noisy_generate(monkeypatch):
+    """The toy system announces things the way third-party libraries do while it loads."""
+    orig = bench_toys.SlowOracle.generate
+
+    def generate(self, items, root):
+        mod = types.ModuleType("somelib")
+        exec(compile("import warnings\ndef load():\n    warnings.warn('some weights were not used')\n",
+                     "/site-packages/somelib/__init__.py", "exec"), mod.__dict__)
+        mod.load()
+        logging.getLogger("transformers").warning("Some weights of the model were not initialized")
+        print("Notice: ffmpeg is not installed.")
+        yield from orig(self, items, root)
+
+    monkeypatch.setattr(bench_toys.SlowOracle, "generate", generate)
+
+
+def test_run_writes_notices_to_its_log_and_draws_bars_on_a_terminal(env, capsys, monkeypatch):
+    _noisy_generate(monkeypatch)
+    out_dir = env / "runs"
+    argv = ["run", "toy_tones", "--system", "toy_slow", "--out", str(out_dir)]
+    assert main(argv + ["--limit", "3"]) == 0
+    capsys.readouterr()
+    tty = FakeTTY()
+    monkeypatch.setattr(sys, "stderr", tty)  # a terminal: bars are drawn on it
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    log_path = out_dir / "toy_tones" / "toy_slow" / "0" / "log.txt"
+    assert f"log: {log_path}" in out and "`rmsdiff@toy`" in out
+    log = log_path.read_text()
+    assert "toy_slow: 3 of 6 items already generated (resumed from disk), 3 to generate" in log
+    assert "some weights were not used" in log and "WARNING transformers: Some weights" in log
+    assert "Notice: ffmpeg is not installed." in log
+    terminal = out + tty.getvalue()
+    assert "generate toy_tones · toy_slow:  50%" in tty.getvalue() and "6/6" in tty.getvalue()
+    for noise in ("some weights", "Some weights", "ffmpeg", "resumed from disk"):
+        assert noise not in terminal, noise
+
+    tty.seek(0)
+    tty.truncate(0)
+    assert main(argv + ["--no-progress", "--seed", "1"]) == 0
+    assert tty.getvalue() == ""
+    assert main(["-v"] + argv + ["--no-progress", "--seed", "2"]) == 0  # -v: everything on the terminal too
+    assert "Some weights of the model" in tty.getvalue() and "info: wrote" in tty.getvalue()
+
+
+def test_default_counts_its_runs_and_writes_one_log(env, capsys, monkeypatch):
+    _noisy_generate(monkeypatch)
+    bench_toys.write_suite(env / "suites", bench_toys.TOY_SUITE_YAML + "default: {systems: [oracle, toy_slow]}\n")
+    tty = FakeTTY()
+    monkeypatch.setattr(sys, "stderr", tty)
+    out_dir = env / "default"
+    code = main(["default", "--suites", "toy_tones", "--suites-dir", str(env / "suites"), "--out", str(out_dir),
+                 "--limit", "2", "--items", "0", "--worst", "0"])
+    out = capsys.readouterr().out
+    assert code == 0, out + tty.getvalue()
+    assert f"log: {out_dir / 'log.txt'}" in out
+    assert re.search(r"\[1/2\] toy_tones +oracle .* ok", out) and re.search(r"\[2/2\] toy_tones +toy_slow .* ok", out)
+    assert "[2/2] generate toy_tones · toy_slow" in tty.getvalue()
+    log = (out_dir / "log.txt").read_text()
+    assert "some weights were not used" in log and "Notice: ffmpeg is not installed." in log
+    assert "ffmpeg" not in out + tty.getvalue()
+    assert main(["default", "--suites", "toy_tones", "--suites-dir", str(env / "suites"), "--out", str(out_dir),
+                 "--limit", "2", "--items", "0", "--worst", "0", "--no-progress"]) == 0
+    assert "resumed from disk" in (out_dir / "log.txt").read_text()
