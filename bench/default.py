@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from bench.logfile import Terminal, log_to_file
 from bench.progress import Progress, add_no_progress
+from bench.systems.unison import checkpoint_overrides
 from unison.core.args import SEED, int_in
 
 if TYPE_CHECKING:
@@ -85,21 +86,6 @@ def find_checkpoint(explicit: str | None) -> tuple[Path | None, str | None]:
                   "or pass --checkpoint")
 
 
-def checkpoint_overrides(ckpt: Path) -> dict[str, str]:
-    """Config overrides that make a checkpoint's relative file paths (e.g. audio.vae.path, recorded
-    relative to the repository root) work from any working directory."""
-    from unison.checkpoint import read_metadata
-
-    cfg = (read_metadata(ckpt).get("config") or {})
-    vae = ((cfg.get("audio") or {}).get("vae") or {}).get("path")
-    if isinstance(vae, str) and vae and not Path(vae).is_absolute() and not Path(vae).exists():
-        for base in (ckpt.parent, REPO):
-            cand = base / vae if base == REPO else base / Path(vae).name
-            if cand.exists():
-                return {"audio.vae.path": str(cand.resolve())}
-    return {}
-
-
 def suite_checkpoints(spec: "SuiteSpec", scale: str) -> tuple[list[tuple[str, Path]], str | None]:
     """[(name, file)] of a suite's own checkpoints at ``scale`` when all are present, else why not."""
     cp = spec.checkpoints
@@ -138,12 +124,12 @@ def unison_jobs(spec: "SuiteSpec", checkpoint: Path | None, scale: str, limit: i
     if why:
         notes.append(f"{spec.name}: checkpoint rows unavailable: {why}")
     if ckpts:
-        return [Job(spec.name, f"unison:{path}", f"unison:{name}", checkpoint_overrides(path), limit)
+        return [Job(spec.name, f"unison:{path}", f"unison:{name}", checkpoint_overrides(path, REPO), limit)
                 for name, path in ckpts]
     if checkpoint is None:
         return []
     label = "unison-tiny" if checkpoint.name == TINY_CHECKPOINT.name else f"unison:{checkpoint.name}"
-    return [Job(spec.name, f"unison:{checkpoint}", label, checkpoint_overrides(checkpoint), limit)]
+    return [Job(spec.name, f"unison:{checkpoint}", label, checkpoint_overrides(checkpoint, REPO), limit)]
 
 
 def plan(suites: list[str], checkpoint: Path | None, scale: str, suites_dir: list[str] | None,

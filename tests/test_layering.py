@@ -26,11 +26,9 @@ CATALOG_ENTRY = re.compile(r"^((?:unison|bench|suites)(?:\.\w+)*):[\w.]+$")  # "
 MODULE_NAME = re.compile(r"^(?:unison|bench|suites)(?:\.\w+)+$")  # a lazy-import table's "package.module"
 DYNAMIC = {"import_module", "__import__"}
 
-# Places outside bench/systems that still read a UNISON checkpoint directly. They belong behind
+# Places outside bench/systems that read a UNISON checkpoint directly (none today: keep it so). They belong behind
 # bench/systems/unison.py; each entry must still exist (a stale entry fails the test).
-KNOWN_EXCEPTIONS = {
-    ("bench/default.py", "unison.checkpoint"): "reads the tiny checkpoint's metadata to plan the run",
-}
+KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 
 def module_name(path: Path) -> str:

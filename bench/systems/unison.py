@@ -148,3 +148,18 @@ def model_weight_specs() -> list[Any]:
     from unison.model_weights import weight_specs
 
     return weight_specs()
+
+
+def checkpoint_overrides(ckpt: Path, repo: Path) -> dict[str, str]:
+    """Config overrides that make a checkpoint's relative VAE path work from any working directory
+    when it was recorded relative to the repository root (older checkpoints; newer ones record it
+    relative to their own folder, which the loader resolves by itself)."""
+    from unison.checkpoint import read_metadata
+
+    cfg = (read_metadata(ckpt).get("config") or {})
+    vae = ((cfg.get("audio") or {}).get("vae") or {}).get("path")
+    if isinstance(vae, str) and vae and not Path(vae).is_absolute() and not Path(vae).exists():
+        for cand in (ckpt.parent / Path(vae).name, repo / vae):
+            if cand.exists():
+                return {"audio.vae.path": str(cand.resolve())}
+    return {}
