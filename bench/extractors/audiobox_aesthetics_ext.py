@@ -47,16 +47,8 @@ class AudioboxAestheticsExtractor(ResolvedWeights, Extractor):
     name = "audiobox-aesthetics"
     sample_rate = SAMPLE_RATE
     batch_size = 4
+    package = ("audiobox_aesthetics", "pip install audiobox-aesthetics==0.0.4")
 
-    def available(self) -> str | None:
-        reason = super().available()
-        if reason:
-            return reason
-        try:
-            import audiobox_aesthetics  # noqa: F401
-        except ImportError:
-            return "unavailable: the audiobox_aesthetics package is not installed (pip install audiobox-aesthetics==0.0.4)"
-        return None
 
     def signature(self) -> dict[str, Any]:
         return {"model": "audiobox-aesthetics 0.0.4 AesPredictor", **self.weights_signature(),

@@ -101,14 +101,12 @@ class MSClapExtractor(ResolvedWeights, Extractor):
     sample_rate = SAMPLE_RATE
     batch_size = 8
 
+    package = ("msclap", "pip install --no-deps msclap==1.3.4")
+
     def available(self) -> str | None:
         reason = super().available()
         if reason:
             return reason
-        try:
-            import msclap  # noqa: F401
-        except ImportError:
-            return "unavailable: the msclap package is not installed (pip install --no-deps msclap==1.3.4)"
         missing = missing_hf_files()
         if missing:
             return f"unavailable: msclap 2023 needs GPT-2 in the local Hugging Face cache; missing {missing}"

@@ -86,16 +86,8 @@ class PasstExtractor(ResolvedWeights, Extractor):
     name = "passt-32k"
     sample_rate = SAMPLE_RATE
     batch_size = 4
+    package = ("hear21passt", "pip install hear21passt==0.0.26")
 
-    def available(self) -> str | None:
-        reason = super().available()
-        if reason:
-            return reason
-        try:
-            import hear21passt  # noqa: F401
-        except ImportError:
-            return "unavailable: the hear21passt package is not installed (pip install hear21passt==0.0.26)"
-        return None
 
     def signature(self) -> dict[str, Any]:
         return {"model": f"hear21passt 0.0.26 {ARCH}, PasstBasicWrapper mode=all", **self.weights_signature(),

@@ -37,12 +37,22 @@ class ResolvedWeights:
     ``spec``): availability and the weights part of the signature, written once."""
 
     spec: WeightSpec
+    # (importable module, how to install it) of the reference package the extractor runs, if any;
+    # looked up without importing it (some take tens of seconds to import), after the weights.
+    package: tuple[str, str] | None = None
 
     def __init__(self, weights: str | Path | None = None):
         self.weights = weights  # explicit path; None = env var / weights dir / HF cache
 
     def available(self) -> str | None:
-        return unavailable_reason(self.spec, self.weights)
+        reason = unavailable_reason(self.spec, self.weights)
+        if reason is None and self.package is not None:
+            from importlib.util import find_spec
+
+            module, install = self.package
+            if find_spec(module) is None:
+                reason = f"unavailable: the {module} package is not installed ({install})"
+        return reason
 
     def weights_signature(self) -> dict[str, Any]:
         return {"weights_file": self.spec.filename, "weights_sha256": weights_sha256(self.spec, self.weights)}
