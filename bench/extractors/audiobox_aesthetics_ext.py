@@ -49,7 +49,6 @@ class AudioboxAestheticsExtractor(ResolvedWeights, Extractor):
     batch_size = 4
     package = ("audiobox_aesthetics", "pip install audiobox-aesthetics==0.0.4")
 
-
     def signature(self) -> dict[str, Any]:
         return {"model": "audiobox-aesthetics 0.0.4 AesPredictor", **self.weights_signature(),
                 "sample_rate": SAMPLE_RATE, "windows": "10 s, hop 10 s, last zero-padded + masked, "

@@ -88,7 +88,6 @@ class PasstExtractor(ResolvedWeights, Extractor):
     batch_size = 4
     package = ("hear21passt", "pip install hear21passt==0.0.26")
 
-
     def signature(self) -> dict[str, Any]:
         return {"model": f"hear21passt 0.0.26 {ARCH}, PasstBasicWrapper mode=all", **self.weights_signature(),
                 "sample_rate": SAMPLE_RATE, "crop_pad": "x - mean; first 10 s or zero-pad to 10 s",
