@@ -12,11 +12,13 @@ from bench.registry import METRICS, load_suite
 SUITES = ["audiocaps_t2a", "seedtts", "gender_tts", "t2as", "editing", "speech_in_scene", "timed_clap", "ablations"]
 
 
-OFFLINE_EXTRACTORS = {"yamnet-16k", "faster-whisper-base", "resemblyzer", "voice2gender", "waveform-16k"}
+# The extractors every offline variant runs on; each must run here (a new offline extractor joins this list).
+OFFLINE_EXTRACTORS = {"yamnet-16k", "faster-whisper-base", "faster-whisper-base-int8", "resemblyzer", "voice2gender",
+                      "waveform-16k", "dnsmos-speechmos"}
 
 
 def offline_metrics(suite: str) -> list[str]:
-    """The suite's metrics whose extractors all run on this machine (docs/design.md §8)."""
+    """The suite's metrics whose extractors all run on this machine (the offline variants)."""
     return [k for k in load_suite(suite).metrics
             if set((METRICS.get(k).needs or {}).values()) <= OFFLINE_EXTRACTORS]
 
