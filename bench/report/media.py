@@ -9,7 +9,9 @@ mono, resampled to 16 kHz (soxr HQ), cut to ``MAX_SECONDS``, encoded as Ogg/Opus
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -134,7 +136,40 @@ def fixed_serial(ogg: bytes, serial: int = OGG_SERIAL) -> bytes:
     return bytes(out)
 
 
+MEDIA_VERSION = 1  # bump when an encoder's settings or drawing code change: old entries stop matching
+
+
+def _on_disk(kind: str, wave: np.ndarray, settings: dict[str, Any], make) -> bytes:
+    """``make()``'s bytes, kept in $UNISON_CACHE_DIR/report-media under a hash of everything they
+    depend on (the samples, the settings, the encoder versions). Both encoders give the same bytes
+    for the same input (fixed Ogg serial, palette PNG), so a rerun reads what it would write; on a
+    warm rerun of the embedded default this was half the report's time."""
+    import matplotlib
+
+    from unison.core.files import atomic_write_bytes
+    from unison.core.paths import cache_root
+
+    x = np.ascontiguousarray(wave, dtype=np.float32)
+    key = hashlib.sha256(json.dumps([kind, MEDIA_VERSION, sf.__libsndfile_version__, matplotlib.__version__,
+                                     settings, list(x.shape)], sort_keys=True, default=str).encode()
+                         + x.tobytes()).hexdigest()
+    path = cache_root() / "report-media" / key[:2] / f"{key}.{kind}"
+    try:
+        return path.read_bytes()
+    except OSError:
+        data = make()
+        try:
+            atomic_write_bytes(path, data)
+        except OSError:  # a read-only cache only costs time
+            pass
+        return data
+
+
 def opus_bytes(wave: np.ndarray) -> bytes:
+    return _on_disk("ogg", wave, {"sr": REPORT_SR, "level": OPUS_LEVEL}, lambda: _encode_opus(wave))
+
+
+def _encode_opus(wave: np.ndarray) -> bytes:
     buf = io.BytesIO()
     sf.write(buf, np.asarray(wave, dtype=np.float32), REPORT_SR, format="OGG", subtype="OPUS",
              compression_level=OPUS_LEVEL)
@@ -218,6 +253,14 @@ def mel_png(wave: np.ndarray, *, vmax: float, segments: Sequence[dict[str, Any]]
     """A log-mel image of one clip. With ``segments`` ([{start, end, caption}], seconds) the prompt's
     time boundaries are drawn as in the paper's timed-generation figures: coloured dashed lines and
     shading per segment, its caption annotated above the region."""
+    settings = {"vmax": float(vmax), "segments": [dict(s) for s in segments], "seconds": seconds,
+                "width_px": width_px, "height_px": height_px}
+    return _on_disk("png", wave, settings, lambda: _draw_mel_png(wave, vmax=vmax, segments=segments, seconds=seconds,
+                                                                  width_px=width_px, height_px=height_px))
+
+
+def _draw_mel_png(wave: np.ndarray, *, vmax: float, segments: Sequence[dict[str, Any]], seconds: float | None,
+                  width_px: int, height_px: int) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg", force=False)

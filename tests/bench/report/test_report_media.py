@@ -99,3 +99,23 @@ def test_opus_bytes_are_deterministic_and_valid():
     stored = int.from_bytes(page[22:26], "little")
     page[22:26] = bytes(4)
     assert media._ogg_crc(bytes(page)) == stored
+
+
+def test_encoded_media_are_kept_on_disk_and_read_back_byte_identical(tmp_path, monkeypatch):
+    """A warm report reads its Opus clips and mel images from the cache: same bytes as encoding anew,
+    and a different input (samples or settings) never hits another input's entry."""
+    import numpy as np
+
+    from bench.report import media
+
+    monkeypatch.setenv("UNISON_CACHE_DIR", str(tmp_path))
+    wave = (0.1 * np.sin(np.arange(16000) * 0.05)).astype(np.float32)
+    first = media.opus_bytes(wave), media.mel_png(wave, vmax=0.0)
+    assert len(list((tmp_path / "report-media").rglob("*.*"))) == 2
+    calls = []
+    monkeypatch.setattr(media, "_encode_opus", lambda w: calls.append("ogg") or b"")
+    monkeypatch.setattr(media, "_draw_mel_png", lambda w, **k: calls.append("png") or b"")
+    assert (media.opus_bytes(wave), media.mel_png(wave, vmax=0.0)) == first and calls == []
+    media.mel_png(wave, vmax=-10.0)  # other settings: drawn, not read
+    media.opus_bytes(wave * 0.5)  # other samples: encoded, not read
+    assert calls == ["png", "ogg"]
