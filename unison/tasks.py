@@ -90,6 +90,8 @@ TASKS: dict[str, TaskSpec] = {t.name: t for t in (
 # told by the instruction text alone (all have m=1), so one "edit" alias covers them.
 CLI_ALIASES: dict[str, str] = {
     "t2a": "t2a", "tts": "tts", "zs_tts": "zs_tts", "t2as": "t2as", "edit": "edit_other", "timed": "timed",
+    "super_resolution": "super_resolution", "target_speaker_extraction": "target_speaker_extraction",
+    "voice_conversion": "voice_conversion",
 }
 
 
