@@ -54,7 +54,8 @@ EDIT_OTHER_VARIANTS = ("volume_up", "volume_down", "fade_in", "fade_out")
 
 _S, _SP, _G, _SPK = "sound clips", "speech clips that fit in a clip", "speech with a gender label", \
     "speakers with two utterances"
-_TWO, _PAR = "speech by two different speakers", "a sentence recorded by two speakers (one of them with another utterance)"
+_TWO, _PAR = "speech by two different speakers", \
+    "a sentence recorded by two speakers, one of whom has another utterance, that fit in one clip together"
 TASK_NEEDS: dict[str, tuple[str, ...]] = {  # what each task draws from the pool
     "tts": (_G,), "zs_tts": (_SPK,), "t2a": (_S,), "t2a_mix": (_S,), "t2as": (_G, _S), "timed": (_S,),
     "edit_add": (_S,), "edit_remove": (_S,), "edit_replace": (_S,), "sis_insert": (_G, _S), "sis_delete": (_SP, _S),
@@ -192,6 +193,7 @@ class Synthesizer:
         self.frames = latent_length(cfg.seconds, sample_rate, hop_length)  # T
         self.n = num_samples(self.frames, hop_length)  # N
         self.fade = int(round(cfg.fade_seconds * sample_rate))
+        self._vc: list | None = None  # voice_conversion triples that fit (built on first use)
         self._builders = {name: getattr(self, f"_{name}") for name in TASKS}
         self.check(tasks)  # fail at start-up, not mid-run, when a task cannot be built
 
@@ -204,7 +206,7 @@ class Synthesizer:
         """Raise NotEnoughDataError naming what the pool lacks for ``tasks`` (default: every task)."""
         p = self.pool
         have = {_S: bool(p.sounds), _SP: bool(p.speech), _G: bool(p.gendered), _SPK: bool(p.by_speaker),
-                _TWO: len(p.speakers) >= 2, _PAR: bool(p.parallel)}
+                _TWO: len(p.speakers) >= 2, _PAR: bool(p.parallel) and bool(self._vc_triples())}
         missing = {}
         for task in tasks if tasks is not None else list(TASKS):
             for need in TASK_NEEDS[get_task(task).name]:
@@ -604,8 +606,11 @@ class Synthesizer:
             rows = self.pool.by_speaker[spk]
             i, j = rng.choice(len(rows), size=2, replace=False)
             enr_row, tgt_row = rows[int(i)], rows[int(j)]
-            others = [r for r in self.pool.speech if r.speaker is not None and r.speaker != spk]
-            itf_row = self._pick(rng, others, "speech by another speaker")
+            room = self.n / self.sr - 0.2 - 2 * self.hop / self.sr - enr_row.duration  # after the prefix
+            others = [r for r in self.pool.speech if r.speaker is not None and r.speaker != spk and r.duration <= room]
+            if tgt_row.duration > room or not others:
+                continue
+            itf_row = others[int(rng.integers(len(others)))]
             enr, tgt, itf = self._load(enr_row), self._load(tgt_row), self._load(itf_row)
             layout = self._prefix_layout(rng, enr, tgt.numel(), itf.numel())
             if layout is not None:
@@ -628,16 +633,26 @@ class Synthesizer:
                      meta={"target_offset": start, "interferer_offset": itf_off, "sir_db": sir, "language": lang,
                            "speakers": (spk, itf_row.speaker), **self._parts(interferer=itf_w)})
 
+    def _vc_triples(self) -> list[tuple[ManifestRow, ManifestRow, ManifestRow]]:
+        """(source, target, reference) rows for voice_conversion whose manifest durations fit one clip
+        (reference, <= 0.2 s gap, the longer of the parallel pair): few sentences do at short clip
+        lengths, so they are listed once rather than found by random retries."""
+        if self._vc is None:
+            room = self.n / self.sr - 0.2 - 2 * self.hop / self.sr  # the gap and the prefix's frame rounding
+            self._vc = [(by[a], by[b], ref) for _, by in sorted(self.pool.parallel.items())
+                        for b in sorted(by) if b in self.pool.by_speaker for a in sorted(by) if a != b
+                        for ref in self.pool.by_speaker[b]
+                        if ref.id != by[b].id and ref.duration + max(by[a].duration, by[b].duration) <= room]
+        return self._vc
+
     def _voice_conversion(self, rng):
-        texts = list(self.pool.parallel)
+        triples = self._vc_triples()
+        if not triples:
+            raise NotEnoughDataError("voice_conversion: no reference + parallel pair fits in one clip; use shorter "
+                                     f"utterances or a longer clip (seconds={self.cfg.seconds})")
         for _ in range(50):
-            by_spk = self.pool.parallel[texts[int(rng.integers(len(texts)))]]
-            targets = [s for s in by_spk if s in self.pool.by_speaker]
-            tgt_spk = targets[int(rng.integers(len(targets)))]
-            sources = [s for s in by_spk if s != tgt_spk]
-            src_row, tgt_row = by_spk[sources[int(rng.integers(len(sources)))]], by_spk[tgt_spk]
-            refs = [r for r in self.pool.by_speaker[tgt_spk] if r.id != tgt_row.id]
-            ref_row = refs[int(rng.integers(len(refs)))]
+            src_row, tgt_row, ref_row = triples[int(rng.integers(len(triples)))]
+            tgt_spk = tgt_row.speaker
             ref, src, tgt = self._load(ref_row), self._load(src_row), self._load(tgt_row)
             layout = self._prefix_layout(rng, ref, src.numel(), tgt.numel())
             if layout is not None:
