@@ -240,8 +240,11 @@ def test_build_batch_stream_from_config(pool):
     from unison.config import load_config
     from unison.data.loader import build_batch_stream
 
-    cfg = load_config(["profile=tiny", "train.stage1_steps=2", "train.batch_size=2"])
+    cfg = load_config(["profile=tiny", "train.stage1_steps=2", "train.batch_size=2", "data.sr_cutoffs_hz=[3000.0]",
+                       "data.tse_sir_db=[0.0,2.0]"])
     stream = build_batch_stream(cfg, pool.manifest.root / "m.jsonl", FakeCodec())
+    sc = stream.synthesizer.cfg  # the synthesis ranges come from the config (and so are recorded)
+    assert sc.sr_cutoffs_hz == (3000.0,) and sc.tse_sir_db == (0.0, 2.0) and sc.noise_snr_db == (0.0, 20.0)
     T = stream.synthesizer.frames
     for step in (0, 1, 2, 3):
         b = stream.batch(step)
