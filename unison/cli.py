@@ -96,8 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--ckpt", required=True, help="UNISON checkpoint (.safetensors)")
     gen.add_argument("--task", required=True, choices=sorted(CLI_ALIASES), help="task")
     gen.add_argument("--text", required=True, help="instruction / caption / transcript")
-    gen.add_argument("--source", help="source audio to edit (editing tasks); cropped to the output length")
-    gen.add_argument("--reference", help="reference speaker clip (task zs_tts); trimmed to sample.max_reference_seconds")
+    gen.add_argument("--source", help="source audio to edit (editing tasks; the mixture / source utterance of "
+                     "target_speaker_extraction / voice_conversion); cropped to the output length")
+    gen.add_argument("--reference", help="reference speaker clip (zs_tts; the enrolment / target voice of "
+                     "target_speaker_extraction / voice_conversion); trimmed to sample.max_reference_seconds")
     gen.add_argument("--seconds", type=float, default=10.0,
                      help="output length in seconds, > 0 and at most sample.max_seconds (22 by default)")
     gen.add_argument("--seed", type=int, default=0, help="noise seed in [0, 2**63)")

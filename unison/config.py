@@ -151,6 +151,10 @@ class TrainConfig:
     log_every: int = 100
     export: str = "ema"  # weights in the exported inference checkpoint: ema | model
     stats_clips: int = 2000  # corpus clips used for the latent statistics (posterior means)
+    # Fine-tune: a fresh run (no checkpoint in --out yet) starts from these inference-checkpoint
+    # weights (raw and EMA) and latent statistics instead of the seeded initialisation; the
+    # architecture must match. A resumed run ignores it (its own checkpoint has the weights).
+    init_from: Optional[str] = None
 
 
 @dataclass
@@ -164,6 +168,13 @@ class DataConfig:
     zh_prob: float = 0.3  # sound-only instructions in Chinese when every caption has a Chinese version
     cache_mb: float = 2048.0  # decoded clip cache of the synthesis pool
     task_probs: dict[str, float] = field(default_factory=dict)  # stage-2 override {task: p}; {} = paper table
+    # Synthesis ranges (unison.data.synthesis.SynthesisConfig), here so runs state and record them.
+    noise_snr_db: list[float] = field(default_factory=lambda: [0.0, 20.0])  # denoise: clean over noise
+    sr_cutoffs_hz: list[float] = field(default_factory=lambda: [2000.0, 4000.0, 6000.0])  # super_resolution
+    sr_min_high_db: float = -30.0  # super_resolution: a clip needs this much energy above the cut-off (re total)
+    tse_sir_db: list[float] = field(default_factory=lambda: [-5.0, 5.0])  # target_speaker_extraction
+    # Rows held out of training: crc32(id) % holdout_every == 0 (the VAE fit's rule); 0 = none.
+    holdout_every: int = 0
 
 
 @dataclass

@@ -255,17 +255,19 @@ def prepare(sample: SampleConfig, sample_rate: int, hop: int, task: str, texts: 
     seeds = tuple(check_seed(s) for s in seeds)
     frames, spf = latent_length(secs, sample_rate, hop), 2 * hop
     waves, ref = None, None
-    if spec.m == EDITING:
+    if spec.needs_source:  # editing (m=1), or a source after the reference prefix (TSE, VC)
+        what = "edits audio" if spec.m == EDITING else "transforms a source after the reference"
         if not sources or len(sources) != len(texts):
-            raise InputError(f"task {spec.name!r} edits audio: give one source per text ({_arg('source')} file.wav)")
+            raise InputError(f"task {spec.name!r} {what}: give one source per text ({_arg('source')} file.wav)")
         waves = tuple(_source(s, frames * spf, sample_rate, spf, sample) for s in sources)
     elif sources:
         raise InputError(f"task {spec.name!r} takes no source audio ({_arg('source')} is for editing tasks)")
     if spec.m == ZERO_SHOT:
+        who = "zero-shot TTS" if not spec.with_source else spec.name
         if reference is None:
-            raise InputError(f"zero-shot TTS needs a reference speaker clip ({_arg('reference')} ref.wav)")
+            raise InputError(f"{who} needs a reference speaker clip ({_arg('reference')} ref.wav)")
         if len(texts) != 1:
-            raise InputError("zero-shot TTS items have their own prefix lengths: give one text per request")
+            raise InputError(f"{who} items have their own prefix lengths: give one text per request")
         ref = _reference(reference, secs, sample_rate, spf, sample)
     elif reference is not None:
         raise InputError(f"task {spec.name!r} takes no reference audio ({_arg('reference')} is for zero-shot TTS)")

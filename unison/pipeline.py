@@ -131,6 +131,11 @@ class UnisonPipeline:
             z_ref = self._encode(req.reference)  # (1, P, C)
             P = z_ref.shape[1]
             z_s = prefix_source(z_ref, P + frames)  # (1, P + T, C)
+            if spec.with_source:  # TSE / VC: the source (mixture / source utterance) after the prefix
+                z_src = self._encode(req.sources[0])  # (1, T, C)
+                if z_src.shape[1] != frames:
+                    raise SourceAudioError(f"source encoded to {z_src.shape[1]} latent frames, expected {frames}")
+                z_s[:, P:] = z_src
             keep = torch.zeros(1, P + frames, dtype=torch.bool, device=self.device)
             keep[:, :P] = True
             prefix = (z_s, keep)

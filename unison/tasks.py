@@ -3,6 +3,20 @@
 Task identity reaches the model only through the scalar mask channel ``m`` broadcast over frames:
 m=0 generation (z_s = 0), m=1 editing (z_s = source scene latent), m=2 zero-shot TTS (z_s holds the
 reference prefix; the loss ignores the prefix frames).
+
+Tasks beyond the paper's table use the same one interface, no new channel:
+
+- ``super_resolution`` (m=1): an edit like ``denoise``; z_s = the target low-passed at a cut-off.
+- ``target_speaker_extraction`` and ``voice_conversion`` (m=2, ``with_source``): both need a
+  speaker cue *and* a source. They reuse the zero-shot machinery as it stands: the sequence starts
+  with a reference prefix of P frames (the enrolment clip / the reference speaker's utterance),
+  present in both z_s and the target and excluded from the loss; the frames after it hold the
+  source in z_s (the two-speaker mixture / the source utterance) and the answer in the target
+  (the enrolled speaker alone / the same words in the reference voice). m=2 already means "z_s
+  starts with a speaker prefix that the model keeps"; zs_tts is the case where nothing follows it.
+  The alternative, m=1 with the enrolment as a prefix, would need a prefix and a loss mask on
+  editing tasks, which today have neither: the m=2 route adds one flag (``with_source``), the m=1
+  route would change what m=1 means.
 """
 from __future__ import annotations
 
@@ -19,8 +33,9 @@ class TaskSpec:
     name: str
     m: int  # value of the task channel
     stage1: bool  # trained during stage 1 (generation-only curriculum)
-    stage2_p: float  # sampling probability in stage 2
+    stage2_p: float  # sampling probability in stage 2 (paper table; 0 = not in it, opt in via data.task_probs)
     description: str
+    with_source: bool = False  # m=2 only: z_s holds a source after the reference prefix (TSE, VC)
 
     @property
     def is_editing(self) -> bool:
@@ -33,18 +48,22 @@ class TaskSpec:
 
     @property
     def needs_source(self) -> bool:
-        return self.m == EDITING
+        return self.m == EDITING or self.with_source
 
     @property
     def needs_reference(self) -> bool:
         return self.m == ZERO_SHOT
 
 
-def _t(name: str, m: int, stage1: bool, p: float, description: str) -> TaskSpec:
-    return TaskSpec(name, m, stage1, p, description)
+def _t(name: str, m: int, stage1: bool, p: float, description: str, with_source: bool = False) -> TaskSpec:
+    return TaskSpec(name, m, stage1, p, description, with_source)
 
 
 # Stage-2 probabilities are the paper's table (UNISON, "Online multi-task synthesis and curriculum").
+# The tasks after edit_other are not in that table: their default probability is 0, so the paper
+# preset trains exactly the paper's mixture; a run opts in with data.task_probs (e.g. the
+# `curriculum=tiny_newtasks` preset, unison/conf/curriculum/). New tasks go at the end: the
+# table's order seeds the pooled training batches (unison.train.data.PooledStream).
 TASKS: dict[str, TaskSpec] = {t.name: t for t in (
     _t("tts", GENERATION, True, 0.15, "text-to-speech, gender-controlled"),
     _t("zs_tts", ZERO_SHOT, True, 0.25, "zero-shot TTS continuing a reference speaker prefix"),
@@ -60,12 +79,19 @@ TASKS: dict[str, TaskSpec] = {t.name: t for t in (
     _t("sis_rewrite", EDITING, False, 0.04, "speech-in-scene: rewrite speech"),
     _t("denoise", EDITING, False, 0.04, "denoise"),
     _t("edit_other", EDITING, False, 0.04, "other editing variants"),
+    _t("super_resolution", EDITING, False, 0.0, "bandwidth extension: restore the band above a low-pass cut-off"),
+    _t("target_speaker_extraction", ZERO_SHOT, False, 0.0,
+       "the enrolled speaker's speech out of a two-speaker mixture (enrolment = reference prefix)", True),
+    _t("voice_conversion", ZERO_SHOT, False, 0.0,
+       "the source utterance's words in the reference speaker's voice (reference prefix)", True),
 )}
 
 # Inference-time names accepted by `unison generate --task`. At inference an editing subtype is
 # told by the instruction text alone (all have m=1), so one "edit" alias covers them.
 CLI_ALIASES: dict[str, str] = {
     "t2a": "t2a", "tts": "tts", "zs_tts": "zs_tts", "t2as": "t2as", "edit": "edit_other", "timed": "timed",
+    "super_resolution": "super_resolution", "target_speaker_extraction": "target_speaker_extraction",
+    "voice_conversion": "voice_conversion",
 }
 
 
@@ -139,10 +165,11 @@ def loss_mask(batch: int, frames: int, prefix_frames: int | Tensor | None = None
 
 def task_loss_mask(task: str | TaskSpec, batch: int, frames: int, prefix_frames: int | Tensor | None = None,
                    device: torch.device | str | None = None) -> Tensor:
-    """Loss mask for a task: prefix frames are excluded only for zero-shot TTS (and required there)."""
+    """Loss mask for a task: prefix frames are excluded only for m=2 tasks (zero-shot TTS, TSE, VC;
+    required there)."""
     spec = task if isinstance(task, TaskSpec) else get_task(task)
     if spec.m == ZERO_SHOT:
         if prefix_frames is None:
-            raise ValueError("zero-shot TTS needs prefix_frames (reference length in latent frames)")
+            raise ValueError(f"{spec.name} needs prefix_frames (reference length in latent frames)")
         return loss_mask(batch, frames, prefix_frames, device)
     return loss_mask(batch, frames, None, device)

@@ -156,3 +156,18 @@ def test_config_errors_are_one_line_naming_the_key_and_the_known_ones():
     with pytest.raises(ConfigError, match="bogus: not a config field.*the sections are: model, llm"):
         check_known_keys({"bogus": 1})
     check_known_keys({"data": {"task_probs": {"tts": 1.0}}, "sample": {"steps": 5}})  # mappings are open
+
+
+def test_curriculum_preset_adds_the_new_tasks_and_the_default_keeps_the_paper_table():
+    import math
+
+    from unison.data.curriculum import TaskSampler
+    from unison.tasks import TASKS
+
+    assert load_config(["profile=tiny"]).data.task_probs == {}
+    cfg = load_config(["profile=tiny", "curriculum=tiny_newtasks"])
+    probs = dict(cfg.data.task_probs)
+    assert set(probs) == set(TASKS) and math.isclose(sum(probs.values()), 1.0, abs_tol=1e-9)
+    assert all(probs[t] > 0 for t in ("super_resolution", "target_speaker_extraction", "voice_conversion"))
+    assert cfg.data.sr_cutoffs_hz == [2000.0, 4000.0, 6000.0] and cfg.data.holdout_every == 20
+    assert set(TaskSampler(0, 0, probs).probabilities(0)) == set(TASKS)

@@ -143,6 +143,23 @@ def test_zero_shot_prefix_is_cut_from_output():
         pipe.generate("zs_tts", "say hello", 0.5)
 
 
+@pytest.mark.parametrize("task", ["target_speaker_extraction", "voice_conversion"])
+def test_prefix_tasks_with_a_source_put_it_after_the_reference(task):
+    pipe = _pipe()
+    ref = (np.linspace(-0.5, 0.5, 100).astype(np.float32), SR)
+    frames = math.ceil(0.5 * SR / HOP / 2)
+    src_a = (0.2 * np.sin(np.arange(frames * 2 * HOP) / 3.0).astype(np.float32), SR)
+    src_b = (0.2 * np.cos(np.arange(frames * 2 * HOP) / 5.0).astype(np.float32), SR)
+    a, _ = pipe.generate(task, "extract", 0.5, source=src_a, reference=ref)
+    b, _ = pipe.generate(task, "extract", 0.5, source=src_b, reference=ref)
+    assert a.shape == b.shape == (frames * 2 * HOP,) and not np.allclose(a, b)  # the source conditions it
+    assert pipe.model.seen_m[-1] == [2.0]
+    with pytest.raises(InputError, match="give one source per text"):
+        pipe.generate(task, "extract", 0.5, reference=ref)
+    with pytest.raises(InputError, match="reference speaker clip"):
+        pipe.generate(task, "extract", 0.5, source=src_a)
+
+
 def test_non_finite_latent_leaves_no_output(tmp_path):
     pipe = _pipe(nan=True)
     out = tmp_path / "out.wav"

@@ -10,6 +10,7 @@ def test_task_names_and_mask_values():
     assert set(tasks.TASKS) == {
         "tts", "zs_tts", "t2a", "t2a_mix", "t2as", "timed", "edit_add", "edit_remove", "edit_replace",
         "sis_insert", "sis_delete", "sis_rewrite", "denoise", "edit_other",
+        "super_resolution", "target_speaker_extraction", "voice_conversion",
     }
     assert tasks.TASKS["zs_tts"].m == 2
     for name in ("tts", "t2a", "t2a_mix", "t2as", "timed"):
@@ -18,6 +19,23 @@ def test_task_names_and_mask_values():
                  "denoise", "edit_other"):
         spec = tasks.TASKS[name]
         assert spec.m == 1 and spec.is_editing and not spec.stage1 and spec.needs_source
+    sr = tasks.TASKS["super_resolution"]
+    assert sr.m == 1 and sr.needs_source and not sr.stage1 and not sr.with_source
+    for name in ("target_speaker_extraction", "voice_conversion"):  # a reference prefix, then a source
+        spec = tasks.TASKS[name]
+        assert spec.m == 2 and spec.with_source and spec.needs_source and spec.needs_reference and not spec.stage1
+    assert not tasks.TASKS["zs_tts"].with_source and not tasks.TASKS["zs_tts"].needs_source
+
+
+def test_tasks_beyond_the_paper_table_are_off_by_default():
+    p = tasks.stage_probabilities(2)
+    for name in ("super_resolution", "target_speaker_extraction", "voice_conversion"):
+        assert p[name] == 0.0
+    assert list(tasks.TASKS)[-3:] == ["super_resolution", "target_speaker_extraction", "voice_conversion"]
+    mask = tasks.task_loss_mask("target_speaker_extraction", 2, 10, torch.tensor([3, 4]))
+    assert mask[0, :3].sum() == 0 and mask[1, :4].sum() == 0 and mask[:, 4:].all()
+    with pytest.raises(ValueError, match="voice_conversion needs prefix_frames"):
+        tasks.task_loss_mask("voice_conversion", 1, 10)
 
 
 def test_stage2_probabilities_sum_to_one_and_split_70_30():

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import zlib
 from collections import Counter
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
@@ -147,6 +148,11 @@ class Manifest:
 
     def path_of(self, row: ManifestRow) -> Path:
         return row.resolve(self.root)
+
+
+def held_out(row_id: str, every: int) -> bool:
+    """The stable held-out rule (every ``every``-th row by crc32 of its id), as the VAE fit uses."""
+    return every > 0 and zlib.crc32(row_id.encode()) % every == 0
 
 
 def manifest_file(path: str | Path) -> Path:

@@ -10,9 +10,21 @@ and mixed at drawn signal-to-noise ratios (energy ratio over the whole clip). Th
   sis_delete    source = target + speech            sis_rewrite  speech swapped for another line of the same speaker
   t2as          speech and sound mixed at snr_db     timed        events at the stated start/end times
   denoise       source = target + coloured noise at snr_db
+  super_resolution  source = target low-passed (FFT brick wall) at a cut-off drawn from sr_cutoffs_hz:
+                no energy above the cut-off, the band below it unchanged; a (clip, cut-off) draw whose
+                energy above the cut-off is below sr_min_high_db re the clip's is redrawn (band-limited
+                recordings such as 8 kHz telephone prompts would otherwise teach the identity)
   edit_other    volume change (+-3..10 dB, stated) or a fade-in / fade-out over stated seconds
   zs_tts        target = reference prefix (P latent frames) + new utterance of the same speaker;
                 z_s = encoded reference in the first P frames, zeros after; loss mask 0 on those P frames.
+  target_speaker_extraction  m=2 with a source: enrolment = another utterance of the target speaker
+                in the first P frames of both; after it, source = target speech + a different
+                speaker's utterance at tse_sir_db (overlapping), target = the target speech alone.
+  voice_conversion  m=2 with a source: reference = an utterance of speaker B in the first P frames of
+                both; after it, source = sentence X said by speaker A, target = the same sentence X
+                said by B (a real parallel recording, same start); reference and target are
+                different utterances of B. Both keep z_s whole (the prefix and the source after it);
+                loss mask 0 on the P prefix frames, as for zs_tts.
 
 Randomness comes only from the numpy Generator passed to ``make_batch`` (noise included), so a
 batch is a pure function of (task, batch size, rng state): resume is exact.
@@ -34,7 +46,7 @@ from unison.core.audio import audio_info, read_mono
 from unison.core.signal_torch import coloured_noise, gain_for_snr, normalize_rms, place_faded
 from unison.data import templates
 from unison.data.manifests import Manifest, ManifestRow
-from unison.tasks import TASKS, get_task, task_loss_mask
+from unison.tasks import GENERATION, TASKS, ZERO_SHOT, get_task, task_loss_mask
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +54,13 @@ EDIT_OTHER_VARIANTS = ("volume_up", "volume_down", "fade_in", "fade_out")
 
 _S, _SP, _G, _SPK = "sound clips", "speech clips that fit in a clip", "speech with a gender label", \
     "speakers with two utterances"
+_TWO, _PAR = "speech by two different speakers", \
+    "a sentence recorded by two speakers, one of whom has another utterance, that fit in one clip together"
 TASK_NEEDS: dict[str, tuple[str, ...]] = {  # what each task draws from the pool
     "tts": (_G,), "zs_tts": (_SPK,), "t2a": (_S,), "t2a_mix": (_S,), "t2as": (_G, _S), "timed": (_S,),
     "edit_add": (_S,), "edit_remove": (_S,), "edit_replace": (_S,), "sis_insert": (_G, _S), "sis_delete": (_SP, _S),
-    "sis_rewrite": (_SPK, _S), "denoise": (_SP, _S), "edit_other": (_SP, _S),
+    "sis_rewrite": (_SPK, _S), "denoise": (_SP, _S), "edit_other": (_SP, _S), "super_resolution": (_SP, _S),
+    "target_speaker_extraction": (_SPK, _TWO), "voice_conversion": (_PAR,),
 }
 
 
@@ -62,6 +77,12 @@ class SynthesisConfig:
     event_snr_db: tuple[float, float] = (-5.0, 5.0)  # edited event over the scene
     speech_snr_db: tuple[float, float] = (0.0, 10.0)  # speech over the scene (t2as, sis_*)
     noise_snr_db: tuple[float, float] = (0.0, 20.0)  # denoise
+    # super_resolution cut-offs (Hz), drawn uniformly. Below the tiny codec's mel f_max (8 kHz): above
+    # it the codec represents nothing, so an 8 kHz cut-off would teach the identity.
+    sr_cutoffs_hz: tuple[float, ...] = (2000.0, 4000.0, 6000.0)
+    sr_min_high_db: float = -30.0  # super_resolution: energy above the cut-off, dB re the clip's (else redrawn)
+    restore_speech_prob: float = 0.7  # super_resolution: speech clip (else a sound clip), as denoise
+    tse_sir_db: tuple[float, float] = (-5.0, 5.0)  # target_speaker_extraction: target over interfering speaker
     zh_prob: float = 0.3  # instruction in Chinese when every caption used has a Chinese version
     max_lead_seconds: float = 0.3  # random leading silence before speech in tts / zs_tts
     volume_db: tuple[int, int] = (3, 10)  # edit_other volume change magnitude (whole dB)
@@ -105,6 +126,14 @@ class ClipPool:
             if r.speaker is not None:
                 by_speaker[r.speaker].append(r)
         self.by_speaker = {s: rs for s, rs in sorted(by_speaker.items()) if len(rs) >= 2}
+        self.speakers = sorted(by_speaker)  # every speaker with at least one utterance that fits
+        by_text: dict[str, dict[str, ManifestRow]] = defaultdict(dict)
+        for r in fits:
+            if r.speaker is not None and r.text:
+                by_text[r.text].setdefault(r.speaker, r)
+        # voice_conversion pairs: a sentence by >= 2 speakers, one of whom (the target) has another utterance
+        self.parallel = {t: rs for t, rs in sorted(by_text.items())
+                         if len(rs) >= 2 and any(s in self.by_speaker for s in rs)}
         groups: dict[tuple[str, str], list[ManifestRow]] = defaultdict(list)
         for r in self.gendered:
             groups[(r.language or "", r.gender)].append(r)
@@ -164,6 +193,7 @@ class Synthesizer:
         self.frames = latent_length(cfg.seconds, sample_rate, hop_length)  # T
         self.n = num_samples(self.frames, hop_length)  # N
         self.fade = int(round(cfg.fade_seconds * sample_rate))
+        self._vc: list | None = None  # voice_conversion triples that fit (built on first use)
         self._builders = {name: getattr(self, f"_{name}") for name in TASKS}
         self.check(tasks)  # fail at start-up, not mid-run, when a task cannot be built
 
@@ -175,8 +205,8 @@ class Synthesizer:
     def check(self, tasks: list[str] | None = None) -> None:
         """Raise NotEnoughDataError naming what the pool lacks for ``tasks`` (default: every task)."""
         p = self.pool
-        have = {"sound clips": bool(p.sounds), "speech clips that fit in a clip": bool(p.speech),
-                "speech with a gender label": bool(p.gendered), "speakers with two utterances": bool(p.by_speaker)}
+        have = {_S: bool(p.sounds), _SP: bool(p.speech), _G: bool(p.gendered), _SPK: bool(p.by_speaker),
+                _TWO: len(p.speakers) >= 2, _PAR: bool(p.parallel) and bool(self._vc_triples())}
         missing = {}
         for task in tasks if tasks is not None else list(TASKS):
             for need in TASK_NEEDS[get_task(task).name]:
@@ -193,9 +223,9 @@ class Synthesizer:
         items = [self._builders[spec.name](rng) for _ in range(batch_size)]
         items = [self._limit_peak(it) for it in items]
         target = torch.stack([it.target for it in items])  # (B, N)
-        source = torch.stack([it.source for it in items]) if spec.m != 0 else None  # (B, N)
+        source = torch.stack([it.source for it in items]) if spec.m != GENERATION else None  # (B, N)
         prefix = torch.tensor([it.prefix_frames for it in items], dtype=torch.long, device=self.device)  # (B,)
-        mask = task_loss_mask(spec, batch_size, self.frames, prefix if spec.name == "zs_tts" else None,
+        mask = task_loss_mask(spec, batch_size, self.frames, prefix if spec.m == ZERO_SHOT else None,
                               device=self.device)  # (B, T)
         batch = Batch(spec.name, spec.m, target, source, [it.instruction for it in items],
                       [it.ids for it in items], prefix, mask, [it.meta for it in items])
@@ -216,7 +246,8 @@ class Synthesizer:
             batch.z_s = torch.zeros_like(batch.z)
         else:
             z_s = z[B:].clone()
-            if batch.task == "zs_tts":  # keep only the reference prefix frames
+            spec = get_task(batch.task)
+            if spec.m == ZERO_SHOT and not spec.with_source:  # zs_tts: keep only the reference prefix frames
                 keep = torch.arange(self.frames, device=z_s.device)[None, :] < batch.prefix_frames.to(z_s.device)[:, None]
                 z_s = z_s * keep[..., None].to(z_s.dtype)
             batch.z_s = z_s
@@ -532,3 +563,123 @@ class Synthesizer:
         text = templates.render(f"edit_other/{variant}", lang, rng, **fields)
         return _Item(target, source, text, tuple(r.id for r in rows),
                      meta={"variant": variant, "language": lang, **meta})
+
+    # -- tasks beyond the paper's table (unison.tasks) -----------------------------------------
+    def _clean_clip(self, rng):
+        """A clean speech (p = restore_speech_prob) or sound clip placed in the clip -> ((N,), row)."""
+        if rng.random() < self.cfg.restore_speech_prob:
+            row = self._pick(rng, self.pool.speech, "speech clips that fit")
+            return self._speech_at(rng, row, self._speech_offset_time(rng, row))[0], row
+        (row,) = self._pick_sounds(rng, 1)
+        return self._event(rng, row)[0], row
+
+    def _super_resolution(self, rng):
+        for _ in range(50):  # a clip with content above the cut-off (telephone-band speech has none above 4 kHz)
+            clean, row = self._clean_clip(rng)
+            cutoff = float(self.cfg.sr_cutoffs_hz[int(rng.integers(len(self.cfg.sr_cutoffs_hz)))])
+            low = lowpass(clean, cutoff, self.sr)
+            high_db = 10 * math.log10(max(float((clean - low).pow(2).sum() / clean.pow(2).sum().clamp_min(1e-20)), 1e-20))
+            if high_db >= self.cfg.sr_min_high_db:
+                break
+        else:
+            raise NotEnoughDataError(f"super_resolution: no clip has energy within {self.cfg.sr_min_high_db} dB of "
+                                     f"its total above the cut-offs {self.cfg.sr_cutoffs_hz} Hz")
+        clean, low = self._level(rng, clean, low)
+        lang = "zh" if rng.random() < self.cfg.zh_prob else "en"
+        return _Item(clean, low, templates.render("super_resolution", lang, rng), (row.id,),
+                     meta={"cutoff_hz": cutoff, "high_band_db": high_db, "language": lang})
+
+    def _prefix_layout(self, rng, ref: Tensor, *lengths: int) -> tuple[int, int] | None:
+        """(P, start) for a reference prefix of P frames then material of ``lengths`` samples from
+        ``start`` (0-0.2 s after the prefix); None when it does not fit in the clip."""
+        spf = 2 * self.hop
+        P = -(-ref.numel() // spf)  # reference frames, as the pipeline encodes it
+        start = P * spf + int(round(self._u(rng, (0.0, 0.2)) * self.sr))
+        if P < self.frames and start + max(lengths) <= self.n:
+            return P, start
+        return None
+
+    def _target_speaker_extraction(self, rng):
+        speakers = list(self.pool.by_speaker)
+        for _ in range(50):
+            spk = speakers[int(rng.integers(len(speakers)))]
+            rows = self.pool.by_speaker[spk]
+            i, j = rng.choice(len(rows), size=2, replace=False)
+            enr_row, tgt_row = rows[int(i)], rows[int(j)]
+            room = self.n / self.sr - 0.2 - 2 * self.hop / self.sr - enr_row.duration  # after the prefix
+            others = [r for r in self.pool.speech if r.speaker is not None and r.speaker != spk and r.duration <= room]
+            if tgt_row.duration > room or not others:
+                continue
+            itf_row = others[int(rng.integers(len(others)))]
+            enr, tgt, itf = self._load(enr_row), self._load(tgt_row), self._load(itf_row)
+            layout = self._prefix_layout(rng, enr, tgt.numel(), itf.numel())
+            if layout is not None:
+                break
+        else:
+            raise NotEnoughDataError("target_speaker_extraction: no enrolment + utterance + interferer fits in one "
+                                     f"clip; use shorter utterances or a longer clip (seconds={self.cfg.seconds})")
+        P, start = layout
+        g = 10 ** (-20 / 20) / float(enr.pow(2).mean().sqrt().clamp_min(1e-8))  # one gain: same loudness cue
+        enr_w = place_faded(enr * g, self.n, 0, self.fade)
+        tgt_w = place_faded(tgt * g, self.n, start, self.fade)
+        itf_off = int(rng.integers(P * 2 * self.hop, self.n - itf.numel() + 1))  # overlapping, after the prefix
+        itf_w = place_faded(itf, self.n, itf_off, self.fade)
+        sir = self._u(rng, self.cfg.tse_sir_db)
+        itf_w = itf_w * gain_for_snr(tgt_w, itf_w, sir)
+        enr_w, tgt_w, itf_w = self._level(rng, enr_w, tgt_w, itf_w)
+        lang = _lang(tgt_row)
+        return _Item(enr_w + tgt_w, enr_w + tgt_w + itf_w, templates.render("target_speaker_extraction", lang, rng),
+                     (enr_row.id, tgt_row.id, itf_row.id), prefix_frames=P,
+                     meta={"target_offset": start, "interferer_offset": itf_off, "sir_db": sir, "language": lang,
+                           "speakers": (spk, itf_row.speaker), **self._parts(interferer=itf_w)})
+
+    def _vc_triples(self) -> list[tuple[ManifestRow, ManifestRow, ManifestRow]]:
+        """(source, target, reference) rows for voice_conversion whose manifest durations fit one clip
+        (reference, <= 0.2 s gap, the longer of the parallel pair): few sentences do at short clip
+        lengths, so they are listed once rather than found by random retries."""
+        if self._vc is None:
+            room = self.n / self.sr - 0.2 - 2 * self.hop / self.sr  # the gap and the prefix's frame rounding
+            self._vc = [(by[a], by[b], ref) for _, by in sorted(self.pool.parallel.items())
+                        for b in sorted(by) if b in self.pool.by_speaker for a in sorted(by) if a != b
+                        for ref in self.pool.by_speaker[b]
+                        if ref.id != by[b].id and ref.duration + max(by[a].duration, by[b].duration) <= room]
+        return self._vc
+
+    def _voice_conversion(self, rng):
+        triples = self._vc_triples()
+        if not triples:
+            raise NotEnoughDataError("voice_conversion: no reference + parallel pair fits in one clip; use shorter "
+                                     f"utterances or a longer clip (seconds={self.cfg.seconds})")
+        for _ in range(50):
+            src_row, tgt_row, ref_row = triples[int(rng.integers(len(triples)))]
+            tgt_spk = tgt_row.speaker
+            ref, src, tgt = self._load(ref_row), self._load(src_row), self._load(tgt_row)
+            layout = self._prefix_layout(rng, ref, src.numel(), tgt.numel())
+            if layout is not None:
+                break
+        else:
+            raise NotEnoughDataError("voice_conversion: no reference + parallel pair fits in one clip; use shorter "
+                                     f"utterances or a longer clip (seconds={self.cfg.seconds})")
+        P, start = layout
+        g = 10 ** (-20 / 20) / float(ref.pow(2).mean().sqrt().clamp_min(1e-8))  # reference and target: one gain
+        ref_w = place_faded(ref * g, self.n, 0, self.fade)
+        tgt_w = place_faded(tgt * g, self.n, start, self.fade)
+        src_w = place_faded(normalize_rms(src, -20.0), self.n, start, self.fade)
+        src_w = src_w * float(tgt_w.norm() / src_w.norm().clamp_min(1e-8))  # same energy as the target line
+        ref_w, tgt_w, src_w = self._level(rng, ref_w, tgt_w, src_w)
+        lang = _lang(tgt_row)
+        return _Item(ref_w + tgt_w, ref_w + src_w, templates.render("voice_conversion", lang, rng),
+                     (ref_row.id, src_row.id, tgt_row.id), prefix_frames=P,
+                     meta={"target_offset": start, "language": lang, "speakers": (src_row.speaker, tgt_spk),
+                           "text": tgt_row.text, **self._parts(source_speech=src_w)})
+
+
+def lowpass(wave: Tensor, cutoff_hz: float, sample_rate: int) -> Tensor:
+    """Brick-wall low-pass over the whole clip: DFT bins above ``cutoff_hz`` set to 0 -> (N,) of the
+    same length; the bins at or below it are unchanged (so target - source has no energy below it)."""
+    if not 0 < cutoff_hz < sample_rate / 2:
+        raise ValueError(f"cut-off {cutoff_hz} Hz must be in (0, {sample_rate / 2}) Hz")
+    spec = torch.fft.rfft(wave.double())
+    freqs = torch.fft.rfftfreq(wave.numel(), 1.0 / sample_rate).to(spec.device)
+    spec[freqs > cutoff_hz] = 0
+    return torch.fft.irfft(spec, n=wave.numel()).to(wave.dtype)

@@ -74,6 +74,21 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "en": ("Remove the noise", "Denoise the audio", "Clean up the background hiss"),
         "zh": ("去除噪声", "给音频降噪", "去掉背景的嘶嘶声"),
     },
+    "super_resolution": {
+        "en": ("Increase the bandwidth", "Restore the high frequencies", "Make the muffled audio full-band",
+               "Upsample the audio and restore the missing high frequencies"),
+        "zh": ("恢复高频", "提升音频带宽", "把沉闷的音频恢复成全频带"),
+    },
+    "target_speaker_extraction": {
+        "en": ("Extract the voice of the reference speaker", "Keep only the reference speaker and remove the other voice",
+               "Isolate the enrolled speaker from the mixture"),
+        "zh": ("提取参考说话人的声音", "只保留参考说话人，去掉另一个人声", "从混合语音中分离出目标说话人"),
+    },
+    "voice_conversion": {
+        "en": ("Convert the speech to the reference voice", "Say the same words in the reference speaker's voice",
+               "Change the voice to match the reference"),
+        "zh": ("把语音转换成参考音色", "用参考说话人的声音说同样的话", "转换音色，与参考一致"),
+    },
     "edit_other/volume_up": {
         "en": ("Make it {db} dB louder", "Turn the volume up by {db} dB", "Increase the loudness by {db} dB"),
         "zh": ("把音量调高{db}分贝", "音量增大{db}分贝"),

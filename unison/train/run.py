@@ -64,17 +64,17 @@ def build_stream(cfg, codec, env_rank_seed: int = 0, roots=()):
     """Manifest (validated by the config's data rules; its rows may point into ``roots``) -> clip
     pool -> synthesizer -> batch stream. The synthesizer checks at start-up only the tasks the
     schedule can draw (probability > 0)."""
-    from unison.data.loader import validation_rules
+    from unison.data.loader import synthesis_config, training_rows, validation_rules
     from unison.data.manifests import load_manifest
-    from unison.data.synthesis import ClipPool, SynthesisConfig, Synthesizer
+    from unison.data.synthesis import ClipPool, Synthesizer
     from unison.train.data import PooledStream, SynthesisStream
 
     tc, dc = cfg.train, cfg.data
     manifest = load_manifest(tc.manifest, validation_rules(cfg), roots=roots)  # logs the skipped rows and why
+    manifest = training_rows(cfg, manifest)  # without the rows data.holdout_every keeps for evaluation
     pool = ClipPool(manifest, codec.sample_rate, cfg.audio.seconds, cache_mb=dc.cache_mb)
     schedule = _schedule(cfg)
-    synth = Synthesizer.from_codec(pool, codec, SynthesisConfig(seconds=cfg.audio.seconds, zh_prob=dc.zh_prob),
-                                   tasks=scheduled_tasks(schedule))
+    synth = Synthesizer.from_codec(pool, codec, synthesis_config(cfg), tasks=scheduled_tasks(schedule))
     if tc.pool_per_task > 0:
         return manifest, PooledStream(synth, schedule, tc.batch_size, tc.pool_per_task, tc.seed)
     return manifest, SynthesisStream(synth, schedule, tc.batch_size, tc.seed)
@@ -101,8 +101,30 @@ def initial_dit(cfg):
     return build_dit(cfg.model)
 
 
+def stage2_table(stream) -> dict[str, float] | None:
+    """The stage-2 task probabilities a stream's curriculum draws from (recorded in checkpoints)."""
+    schedule = getattr(stream, "schedule", None) or getattr(stream, "sampler", None)
+    if schedule is None or not hasattr(schedule, "probabilities"):
+        return None
+    return {t: round(p, 12) for t, p in schedule.probabilities(schedule.stage1_steps).items()}
+
+
+def read_init_checkpoint(path):
+    """train.init_from: an inference checkpoint -> ((state dict, latent statistics or None), what to
+    record about it in the run's checkpoints)."""
+    from unison.audio.latent_stats import LatentStats
+    from unison.checkpoint import load_checkpoint
+    from unison.core.weights import cached_sha256
+
+    ref = load_checkpoint(path)
+    stats = LatentStats(ref.latent_mean, ref.latent_std) if ref.latent_mean is not None else None
+    log.info("fine-tune: initial weights and latent statistics from %s (step %s)", path, ref.step)
+    return (ref.state_dict, stats), {"path": str(path), "sha256": cached_sha256(path), "step": ref.step}
+
+
 def run_train(args: argparse.Namespace) -> int:
     from unison.audio.codec import build_codec
+    from unison.checkpoint import check_state_dict
     from unison.config import load_config
     from unison.model.dit import count_parameters
     from unison.text.llm import build_text_encoder
@@ -129,14 +151,21 @@ def run_train(args: argparse.Namespace) -> int:
         s = read_metadata(ck / "model.safetensors")["latent_stats"]
         stats = LatentStats(torch.tensor(s["mean"]), torch.tensor(s["std"])) if s else None
     manifest, stream = build_stream(cfg, codec, roots=args.data_root)
+    meta, init = {"stage2_task_probs": stage2_table(stream)}, None
+    if cfg.train.init_from:  # fine-tune: the latent space (statistics) of the weights it starts from
+        init, meta["init_from"] = read_init_checkpoint(cfg.train.init_from)
+        stats = stats if stats is not None else init[1]
     if stats is None:
         stats = compute_latent_stats(codec, manifest, cfg.audio.seconds, cfg.train.stats_clips) if env.is_main else None
         stats = D.broadcast_object(stats)
     codec.stats = stats  # the synthesizer encodes through the normalised codec from here on
     model = initial_dit(cfg)  # identical initial weights on every rank
+    if init is not None:  # a resumed run then overwrites them with its own checkpoint's
+        check_state_dict(model.state_dict(), init[0], cfg.train.init_from)
+        model.load_state_dict(init[0])
     log.info("DiT %s: %.2f M trainable parameters", cfg.model.name, count_parameters(model) / 1e6)
     trainer = Trainer(cfg, model, stream, build_text_encoder(cfg.llm), args.out, latent_stats=stats, env=env,
-                      device=device, progress=not args.no_progress)
+                      device=device, progress=not args.no_progress, meta=meta)
     result = trainer.train(args.steps)
     if args.export:
         trainer.export(args.export)

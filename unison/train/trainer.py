@@ -120,13 +120,14 @@ class Trainer:
 
     def __init__(self, cfg: UnisonConfig, model: nn.Module, stream, text_encoder, out_dir: str | Path, *,
                  latent_stats=None, env: D.DistEnv = D.DistEnv(), device: str | torch.device = "cpu",
-                 progress: bool = True):
+                 progress: bool = True, meta: dict | None = None):
         tc = cfg.train
         if tc.export not in ("ema", "model"):
             raise ValueError(f"train.export must be 'ema' or 'model', got {tc.export!r}")
         self.cfg, self.env, self.device = cfg, env, torch.device(device)
         self.stream, self.text_encoder, self.latent_stats = stream, text_encoder, latent_stats
         self.out_dir = Path(out_dir)
+        self.meta = dict(meta or {})  # recorded in every checkpoint's metadata (e.g. init_from, task table)
         self.progress = progress and env.is_main
         self.module = model.to(self.device)  # the bare DiT (EMA, checkpoints)
         self.layers = list(self.module.text_layers())
@@ -279,7 +280,7 @@ class Trainer:
         rngs = D.gather_objects(rng)
         if self.env.is_main:
             with atomic_dir(final, replace=True) as tmp:  # a re-save of the same step (e.g. a resume with 0 steps) replaces it
-                extra = {"run": {"world_size": self.env.world_size, "batch_size": self.stream.batch_size}}
+                extra = {**self.meta, "run": {"world_size": self.env.world_size, "batch_size": self.stream.batch_size}}
                 save_checkpoint(tmp / "model.safetensors", model_state, self.cfg, step=self.step,
                                 latent_stats=self.latent_stats, extra={**extra, "weights": "model"})
                 save_checkpoint(tmp / "ema.safetensors", ema_state, self.cfg, step=self.step,
@@ -357,7 +358,7 @@ class Trainer:
         if not self.env.is_main:
             return Path(path)
         return save_checkpoint(path, state, self.cfg, step=self.step, latent_stats=self.latent_stats,
-                               extra={"weights": self.cfg.train.export})
+                               extra={**self.meta, "weights": self.cfg.train.export})
 
 
 class FlowModel(nn.Module):

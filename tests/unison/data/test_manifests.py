@@ -125,3 +125,14 @@ def test_non_finite_audio_is_unusable(tmp_path, tone):
     m = write_manifest(tmp_path / "m.jsonl", [row(0, "ok.wav"), row(1, "nan.wav"), row(2, "inf.wav")])
     loaded = load_manifest(m)
     assert [r.id for r in loaded.rows] == ["r0"] and loaded.skipped.counts["NaN/inf samples"] == 2
+
+
+def test_held_out_is_the_stable_crc32_rule():
+    import zlib
+
+    from unison.data.manifests import held_out
+
+    ids = [f"clip{i}" for i in range(200)]
+    assert [held_out(i, 20) for i in ids] == [zlib.crc32(i.encode()) % 20 == 0 for i in ids]
+    assert 0 < sum(held_out(i, 20) for i in ids) < 40
+    assert not any(held_out(i, 0) for i in ids)

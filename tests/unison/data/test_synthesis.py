@@ -31,12 +31,17 @@ def pool(tmp_path_factory):
         sf.write(root / name, read_mono(c.path, SR)[0], SR, subtype="PCM_16")
         rows.append(ManifestRow(id=c.id, path=name, duration=1.0, kind="speech", text=c.transcript, language="en",
                                 speaker=c.speaker, gender=c.gender))
+    import soxr
     for i, text in enumerate(["今天天气很好。", "请把窗户关上。"]):
         w, sr = VOICES["espeak-zh-m"].synthesize(text)
-        import soxr
         sf.write(root / f"zh{i}.wav", soxr.resample(w, sr, SR), SR, subtype="PCM_16")
         rows.append(ManifestRow(id=f"zh{i}", path=f"zh{i}.wav", duration=1.0, kind="speech", text=text,
                                 language="zh", speaker="espeak-zh-m", gender="male"))
+    for i, text in enumerate(["今天天气很好。", "请把窗户关上。"]):  # the same two lines by a second voice:
+        w, sr = VOICES["espeak-zh-f"].synthesize(text)  # voice_conversion's parallel pairs (no gender: the
+        sf.write(root / f"zhf{i}.wav", soxr.resample(w, sr, SR), SR, subtype="PCM_16")  # gendered pool stays as it was)
+        rows.append(ManifestRow(id=f"zhf{i}", path=f"zhf{i}.wav", duration=1.0, kind="speech", text=text,
+                                language="zh", speaker="espeak-zh-f"))
     m = load_manifest(write_manifest(root / "m.jsonl", rows))
     return ClipPool(m, SR, max_seconds=6.0)
 
@@ -79,10 +84,14 @@ def test_every_task_builds_a_consistent_batch(syn, task):
         assert not b.z_s.any()
     if TASKS[task].m == 1:
         assert close(b.z_s, fake_encode(b.source)) and (b.loss_mask == 1).all()
+    if TASKS[task].m == 2 and TASKS[task].with_source:  # the prefix and the source after it, whole
+        assert close(b.z_s, fake_encode(b.source))
+        for i, P in enumerate(b.prefix_frames.tolist()):
+            assert 0 < P < T and not b.loss_mask[i, :P].any() and (b.loss_mask[i, P:] == 1).all()
 
 
 def test_same_rng_same_batch(syn):
-    for task in ("zs_tts", "timed", "denoise"):
+    for task in ("zs_tts", "timed", "denoise", "super_resolution", "target_speaker_extraction", "voice_conversion"):
         a, b = batch(syn, task, seed=5), batch(syn, task, seed=5)
         assert torch.equal(a.target, b.target) and a.instructions == b.instructions and a.ids == b.ids
     assert not torch.equal(batch(syn, "t2a", seed=5).target, batch(syn, "t2a", seed=6).target)
@@ -231,8 +240,11 @@ def test_build_batch_stream_from_config(pool):
     from unison.config import load_config
     from unison.data.loader import build_batch_stream
 
-    cfg = load_config(["profile=tiny", "train.stage1_steps=2", "train.batch_size=2"])
+    cfg = load_config(["profile=tiny", "train.stage1_steps=2", "train.batch_size=2", "data.sr_cutoffs_hz=[3000.0]",
+                       "data.tse_sir_db=[0.0,2.0]"])
     stream = build_batch_stream(cfg, pool.manifest.root / "m.jsonl", FakeCodec())
+    sc = stream.synthesizer.cfg  # the synthesis ranges come from the config (and so are recorded)
+    assert sc.sr_cutoffs_hz == (3000.0,) and sc.tse_sir_db == (0.0, 2.0) and sc.noise_snr_db == (0.0, 20.0)
     T = stream.synthesizer.frames
     for step in (0, 1, 2, 3):
         b = stream.batch(step)
@@ -248,3 +260,91 @@ def test_gendered_speech_is_balanced_over_language_and_gender(syn):
     assert groups == set(syn.pool.gender_groups) == {("en", "female"), ("zh", "male")}
     share = sum(r.language == "zh" for r in picks) / len(picks)
     assert 0.43 < share < 0.57  # 2 zh rows vs 6 en rows in the pool, yet about half the picks
+
+
+def band_energy(x, sr, lo, hi):
+    """Energy of the DFT bins of ``x`` in (lo, hi] Hz."""
+    spec = torch.fft.rfft(x.double())
+    f = torch.fft.rfftfreq(x.numel(), 1.0 / sr)
+    return float(spec[(f > lo) & (f <= hi)].abs().pow(2).sum())
+
+
+def test_super_resolution_source_is_the_target_low_passed(syn):
+    cutoffs = set()
+    for seed in range(3):
+        b = batch(syn, "super_resolution", n=4, seed=seed)
+        for i, meta in enumerate(b.meta):
+            fc = meta["cutoff_hz"]
+            cutoffs.add(fc)
+            assert fc in syn.cfg.sr_cutoffs_hz and b.m == 1
+            src, tgt = b.source[i], b.target[i]
+            total = band_energy(tgt, SR, -1, SR)
+            assert band_energy(src, SR, fc, SR) < 1e-9 * total  # nothing above the cut-off
+            assert band_energy(tgt, SR, fc, SR) > 10 ** (syn.cfg.sr_min_high_db / 10) * total  # ... which the target has
+            assert band_energy(tgt - src, SR, -1, fc) < 1e-9 * total  # the band below it unchanged
+            assert b.instructions[i].strip()
+    assert cutoffs == set(syn.cfg.sr_cutoffs_hz)
+
+
+def test_lowpass_keeps_length_and_refuses_cutoffs_outside_the_band():
+    from unison.data.synthesis import lowpass
+
+    x = torch.randn(1000, generator=torch.Generator().manual_seed(0))
+    y = lowpass(x, 2000.0, 8000)
+    assert y.shape == x.shape and y.dtype == x.dtype
+    assert band_energy(y, 8000, 2000.0, 8000) < 1e-9 * band_energy(x, 8000, -1, 8000)
+    for bad in (0.0, 4000.0, 5000.0):
+        with pytest.raises(ValueError, match="cut-off"):
+            lowpass(x, bad, 8000)
+
+
+def row_of(syn, row_id):
+    return next(x for x in syn.pool.speech if x.id == row_id)
+
+
+def test_target_speaker_extraction_uses_an_enrolment_and_another_speaker(syn):
+    b = batch(syn, "target_speaker_extraction", n=4)
+    spf = 2 * HOP
+    assert b.m == 2
+    for i, meta in enumerate(b.meta):
+        enr, tgt, itf = (row_of(syn, k) for k in b.ids[i])
+        assert enr.id != tgt.id and enr.speaker == tgt.speaker  # enrolment: another utterance, same speaker
+        assert itf.speaker != tgt.speaker  # the interferer: a different speaker
+        P = int(b.prefix_frames[i])
+        interferer = meta["parts"]["interferer"]
+        assert close(b.source[i], b.target[i] + interferer)  # mixture = target speech + interferer
+        assert close(b.source[i, : P * spf], b.target[i, : P * spf])  # the same enrolment prefix in both
+        assert not interferer[: P * spf].any() and interferer.abs().max() > 0
+        assert b.target[i, P * spf:].abs().max() > 0
+        tgt_speech = b.target[i].clone()
+        tgt_speech[: P * spf] = 0
+        sir = 10 * torch.log10(tgt_speech.double().pow(2).sum() / interferer.double().pow(2).sum())
+        assert abs(float(sir) - meta["sir_db"]) < 1e-3
+        assert syn.cfg.tse_sir_db[0] <= meta["sir_db"] <= syn.cfg.tse_sir_db[1]
+
+
+def test_voice_conversion_pairs_one_sentence_by_two_speakers(syn):
+    b = batch(syn, "voice_conversion", n=4)
+    spf = 2 * HOP
+    assert b.m == 2
+    for i, meta in enumerate(b.meta):
+        ref, src, tgt = (row_of(syn, k) for k in b.ids[i])
+        assert src.text == tgt.text and src.speaker != tgt.speaker  # same words, another voice
+        assert ref.speaker == tgt.speaker and ref.id != tgt.id  # reference: another utterance of the target voice
+        P = int(b.prefix_frames[i])
+        assert close(b.source[i, : P * spf], b.target[i, : P * spf])  # the same reference prefix in both
+        source_speech = meta["parts"]["source_speech"]
+        assert close(b.source[i] - source_speech, b.target[i] - (b.target[i] - b.source[i] + source_speech))
+        start = meta["target_offset"]
+        assert start >= P * spf and not source_speech[:start].any() and source_speech.abs().max() > 0
+        assert not torch.allclose(b.source[i, start:], b.target[i, start:])
+
+
+def test_new_tasks_need_their_data(pool):
+    one_speaker = ClipPool(type(pool.manifest)([r for r in pool.manifest.rows if r.speaker in (None, "asterisk-allison")],
+                                               pool.manifest.root, pool.manifest.skipped), SR, 6.0)
+    with pytest.raises(NotEnoughDataError, match="two different speakers.*target_speaker_extraction"):
+        Synthesizer(one_speaker, SR, HOP, SynthesisConfig(seconds=6.0), tasks=["target_speaker_extraction"])
+    with pytest.raises(NotEnoughDataError, match="recorded by two speakers.*voice_conversion"):
+        Synthesizer(one_speaker, SR, HOP, SynthesisConfig(seconds=6.0), tasks=["voice_conversion"])
+    Synthesizer(one_speaker, SR, HOP, SynthesisConfig(seconds=6.0), tasks=["super_resolution"])

@@ -97,3 +97,43 @@ def test_training_rows_must_stay_inside_the_manifest_folder_or_a_data_root(tmp_p
         build_stream(_cfg(escaping, task_probs=SOUND_ONLY), FrameMeanCodec())
     manifest, _ = build_stream(_cfg(escaping, task_probs=SOUND_ONLY), FrameMeanCodec(), roots=[data])
     assert len(manifest.rows) == 4
+
+
+def test_holdout_rows_stay_out_of_the_training_pool_and_the_stage2_table_is_recorded(tmp_path):
+    from unison.data.manifests import held_out
+    from unison.train.run import stage2_table
+
+    seconds = tuple(1.0 + 0.05 * i for i in range(12))
+    manifest = _sound_manifest(tmp_path, seconds=seconds)
+    held = [f"s{i}" for i in range(12) if held_out(f"s{i}", 3)]
+    assert 0 < len(held) < 12  # the crc32 rule holds some out, not all
+    _, stream = build_stream(_cfg(manifest, task_probs=SOUND_ONLY, holdout_every=3), FrameMeanCodec())
+    pooled = {r.id for r in stream.synth.pool.sounds}
+    assert pooled == {f"s{i}" for i in range(12)} - set(held)
+    _, everything = build_stream(_cfg(manifest, task_probs=SOUND_ONLY), FrameMeanCodec())
+    assert len(everything.synth.pool.sounds) == 12
+    assert stage2_table(stream) == pytest.approx(SOUND_ONLY)
+
+
+def test_init_from_reads_the_weights_and_latent_statistics_it_fine_tunes(tmp_path):
+    from unison import checkpoint as ck
+    from unison.train.run import initial_dit, read_init_checkpoint
+
+    cfg = UnisonConfig()  # a small DiT (the sizes of this folder's conftest.tiny_config)
+    m = cfg.model
+    m.name, m.hidden, m.heads, m.depth, m.latent_channels, m.input_mlp_hidden, m.llm_layers, m.llm_hidden = \
+        "test", 32, 2, 2, 4, 64, 4, 16
+    cfg.llm.num_layers, cfg.llm.hidden_size, cfg.audio.vae.latent_channels = 4, 16, 4
+    trained = initial_dit(cfg)
+    for p in trained.parameters():
+        p.data.add_(1.0)
+    C = cfg.model.latent_channels
+    path = ck.save_checkpoint(tmp_path / "base.safetensors", trained.state_dict(), cfg, step=70,
+                              latent_stats={"mean": torch.arange(C, dtype=torch.float32), "std": torch.ones(C)})
+    (state, stats), record = read_init_checkpoint(path)
+    model = initial_dit(cfg)
+    ck.check_state_dict(model.state_dict(), state, path)
+    model.load_state_dict(state)
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), trained.state_dict().values()))
+    assert torch.equal(stats.mean, torch.arange(C, dtype=torch.float32))
+    assert record["step"] == 70 and len(record["sha256"]) == 64 and record["path"] == str(path)
