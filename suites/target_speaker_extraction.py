@@ -7,8 +7,9 @@ overlap), the interferer scaled so that 20 log10(rms(target stem) / rms(interfer
 item's SIR (RMS over the whole item; ``sirs_db`` in turn). Stems share one headroom gain and sit on
 the PCM_16 grid: source (mixture) = target + interferer, sample for sample (stems kept). The
 enrolment clip (item.reference) is ANOTHER utterance of T (different words), RMS -26 dBFS with its own
-noise floor. A silent enrolment clip is written as it is and flagged in meta["input_error"]
-(speaker SIM fails that item, and so do the sample-aligned metrics, with that reason).
+noise floor. A silent clip (enrolment, target or interferer) is written as it is and flagged in
+meta["input_error"]: speaker SIM fails that item (nothing voiced to embed), and so do the
+sample-aligned metrics, with that reason; the build goes on.
 item.text = T's words (WER). Subsets: sir<dB>.
 """
 from __future__ import annotations
@@ -48,17 +49,23 @@ def build(params: dict[str, Any], out) -> None:
         a, b = fade_raised_cosine(tgt.load(sr), sr), fade_raised_cosine(intf.load(sr), sr)
         seconds = item_seconds(canvas, max(a.size, b.size) / sr + 2 * edge)
         n_samples, offset = seconds_to_samples(seconds, sr), seconds_to_samples(edge, sr)
-        target = place(a, n_samples, offset)
-        interferer = scale_to_snr(target, place(b, n_samples, offset), sir)
-        mixes, stems = write_mixtures(out, item_id, {"target": target, "interferer": interferer}, RECIPE, sr)
         enrol_wave = enrol.load(sr)
+        silent = [f"the {role} clip {src.id} is silent (rms {rms(w):.1e})"
+                  for role, src, w in (("target", tgt, a), ("interferer", intf, b), ("enrolment", enrol, enrol_wave))
+                  if rms(w) < SILENCE_RMS]
+        target = place(a, n_samples, offset)
+        interferer = place(b, n_samples, offset)
+        if rms(a) >= SILENCE_RMS and rms(b) >= SILENCE_RMS:
+            interferer = scale_to_snr(target, interferer, sir)
+        mixes, stems = write_mixtures(out, item_id, {"target": target, "interferer": interferer}, RECIPE, sr)
         reference = write_clip(out, "reference", item_id, enrol_wave, sr)
         meta: dict[str, Any] = {
             "sir_db": sir, "sir_rule": "20log10(rms(target stem)/rms(interferer stem)) over the whole item",
             "stems": stems, "recipe": RECIPE, "target_speaker": spk, "interferer_speaker": other,
-            "target_src": tgt.id, "interferer_src": intf.id, "enrolment_src": enrol.id}
-        if rms(enrol_wave) < SILENCE_RMS:
-            meta["input_error"] = f"the enrolment clip {enrol.id} is silent (rms {rms(enrol_wave):.1e})"
+            "target_src": tgt.id, "interferer_src": intf.id, "enrolment_src": enrol.id,
+            "enrolment_speaker": enrol.speaker, "enrolment_text": enrol.text}
+        if silent:  # the item is kept and fails its metrics with this reason; the build goes on
+            meta["input_error"] = "; ".join(silent)
         out.add_item(Item(
             id=item_id, task="target_speaker_extraction", instruction=ins.target_speaker_extraction(),
             seconds=seconds, seed=out.item_seed(item_id), source=mixes["source"], target=mixes["target"],

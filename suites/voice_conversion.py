@@ -64,6 +64,7 @@ def build(params: dict[str, Any], out) -> None:
             seed=out.item_seed(item_id), source=source, target=target, reference=reference, text=src.text,
             lang="en", subset="parallel" if target is not None else "nonparallel",
             meta={"source_speaker": src.speaker, "target_speaker": spk, "source_src": src.id,
-                  "reference_src": ref.id, "target_src": tgt.id if tgt is not None else None,
+                  "reference_src": ref.id, "reference_speaker": ref.speaker,
+                  "reference_text": ref.text, "target_src": tgt.id if tgt is not None else None,
                   "parallel_target": "synthetic: the target speaker's offline voice reading the source's words"
                   if offline else ("the target speaker's recording of the same text" if tgt else "none")}))
