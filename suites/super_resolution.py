@@ -105,7 +105,7 @@ def build(params: dict[str, Any], out) -> None:
                 break
             src = pool[int(idx)]
             cutoff = cutoffs[made % len(cutoffs)]
-            item_id = f"{kind}-{made:03d}"
+            item_id = f"{made:03d}-{kind}"  # sorted ids interleave the kinds (a first-N run sees all)
             x = full_band(src, kind, n_samples, sr, fill)
             if not np.any(x):
                 continue

@@ -157,7 +157,9 @@ def test_every_suite_maps_a_published_table_columns_and_rows_that_exist():
             mapped[name] = spec.leaderboard.table
     assert mapped == {"audiocaps_t2a": "t2a_audiocaps", "seedtts": "tts_seedtts", "gender_tts": "gender_tts",
                       "t2as": "t2as", "editing": "editing", "speech_in_scene": "speech_in_scene",
-                      "timed_clap": "timed_clap", "ablations": "ablations"}
+                      "timed_clap": "timed_clap", "ablations": "ablations", "speech_enhancement": "uniflow_se",
+                      "super_resolution": "uniflow_sr", "target_speaker_extraction": "survey_uniaudio_tse",
+                      "voice_conversion": "survey_uniaudio_vc"}
 
 
 def _suite_copy(tmp_path, name, edit):

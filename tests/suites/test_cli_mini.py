@@ -9,10 +9,12 @@ import pytest
 from bench.cli import main
 from bench.registry import METRICS, load_suite
 
-SUITES = ["audiocaps_t2a", "seedtts", "gender_tts", "t2as", "editing", "speech_in_scene", "timed_clap", "ablations"]
+SUITES = ["audiocaps_t2a", "seedtts", "gender_tts", "t2as", "editing", "speech_in_scene", "timed_clap", "ablations",
+          "speech_enhancement", "super_resolution", "target_speaker_extraction", "voice_conversion"]
 
 
-OFFLINE_EXTRACTORS = {"yamnet-16k", "faster-whisper-base", "resemblyzer", "voice2gender", "waveform-16k"}
+OFFLINE_EXTRACTORS = {"yamnet-16k", "faster-whisper-base", "resemblyzer", "voice2gender", "waveform-16k", "waveform-8k",
+                      "waveform-22.05k", "waveform-24k"}
 
 
 def offline_metrics(suite: str) -> list[str]:
