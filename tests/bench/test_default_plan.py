@@ -58,7 +58,8 @@ def test_bad_limit_is_refused(capsys):
 def test_the_suites_and_their_report_items_come_from_the_suite_files():
     assert default.default_suites() == ["audiocaps_t2a", "seedtts", "gender_tts", "t2as", "editing",
                                         "speech_in_scene", "timed_clap", "ablations", "speech_enhancement",
-                                        "super_resolution", "target_speaker_extraction", "voice_conversion"]
+                                        "super_resolution", "target_speaker_extraction", "voice_conversion",
+                                        "text_to_music"]
     suites = default.default_suites()
     assert default.report_items(suites, None, 1) == {"timed_clap": 2}  # a sequential and an overlapping prompt
     assert default.report_items(suites, None, 3) == {} and default.report_items(suites, None, 0) == {}

@@ -10,7 +10,8 @@ from bench.cli import main
 from bench.registry import METRICS, load_suite
 
 SUITES = ["audiocaps_t2a", "seedtts", "gender_tts", "t2as", "editing", "speech_in_scene", "timed_clap", "ablations",
-          "speech_enhancement", "super_resolution", "target_speaker_extraction", "voice_conversion"]
+          "speech_enhancement", "super_resolution", "target_speaker_extraction", "voice_conversion",
+          "text_to_music"]
 
 
 OFFLINE_EXTRACTORS = {"yamnet-16k", "faster-whisper-base", "resemblyzer", "voice2gender", "waveform-16k", "waveform-8k",
