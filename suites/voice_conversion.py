@@ -3,7 +3,7 @@ in the reference speaker's voice (task ``voice_conversion``).
 
 Per item: a source utterance of speaker A (item.source), a target speaker B != A (one person = one
 speaker across engines, suites/_speakers) and a reference clip of B saying OTHER words
-(item.reference). item.text = the source's words (WER / CER). The parallel target (item.target, for
+(item.reference). item.text = the source's words (WER). The parallel target (item.target, for
 the oracle and MCD) is B saying the source's words, where one exists:
   mini: B is always an offline voice, so the target is that voice reading the source's words (a
         synthetic parallel target; the source may be a real asterisk prompt or another voice);
