@@ -19,7 +19,6 @@ mixtures), first ``seconds`` of each, resampled to ``sample_rate`` (soxr HQ).
 from __future__ import annotations
 
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,6 +32,7 @@ from suites._compose import with_floor
 from suites._mix import fill_scene, headroom_gain, on_pcm16_grid
 from suites._pools import SoundSrc, file_wave, offline_voice_speech, sound_pool
 from unison.core.signal import fade_raised_cosine, fit_length, normalize_rms, place, seconds_to_samples
+from unison.core.sources.sounds import tuxpaint_sounds
 
 SUITE = "super_resolution"
 LEVEL_DBFS = -26.0
@@ -54,8 +54,6 @@ def _native_rate(path) -> int:
 
 def offline_sources(params: dict[str, Any]) -> dict[str, list]:
     sounds = sound_pool(params, SUITE)
-    from unison.core.sources.sounds import tuxpaint_sounds
-
     paths = {c.id: c.path for c in tuxpaint_sounds()}
     wide = [s for s in sounds if _native_rate(paths[s.id]) >= 32000]
     return {"speech": offline_voice_speech("en"),
