@@ -151,9 +151,10 @@ def plan(suites: list[str], checkpoint: Path | None, scale: str, suites_dir: lis
         if spec.default is None:
             notes.append(f"{suite}: skipped: {spec.path} has no 'default' block (the systems the default runs on it)")
             continue
+        first = _min_limit(limit, spec.default.items)  # the suite's own `default.items` caps its runs
         for name in spec.default.systems:
             if name == UNISON:
-                jobs += unison_jobs(spec, checkpoint, scale, _min_limit(limit, unison_limit), notes)
+                jobs += unison_jobs(spec, checkpoint, scale, _min_limit(first, unison_limit), notes)
                 continue
             try:
                 system = pool.get(name)
@@ -166,7 +167,7 @@ def plan(suites: list[str], checkpoint: Path | None, scale: str, suites_dir: lis
             if unsupported:  # a TTS voice is not charged with failing a suite's text-to-audio half
                 notes.append(f"{suite}: {name} skipped: it does not support task(s) {', '.join(unsupported)}")
                 continue
-            jobs.append(Job(suite, name, name, limit=limit))
+            jobs.append(Job(suite, name, name, limit=first))
     return jobs, notes
 
 

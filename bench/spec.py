@@ -24,6 +24,7 @@ Example (every field but ``description``, ``subsets``, ``seed``, ``validation``,
     default:                   # run by `unison-bench default` (suites without this block are not)
       systems: [oracle, unison]   # catalog names; `unison` = the default run's UNISON checkpoint
       report_items: 2          # at least this many items with audio in its report
+      items: 6                 # only its first N items (optional; keeps the default's time small)
     leaderboard:               # the published table its numbers fill (leaderboards/published/<table>.csv)
       table: toy
       columns: {"WER (low)": {subset: low}, "GT CLAP": {metric: clap-gt@laion-music-speech}}
@@ -82,6 +83,7 @@ class DefaultRun:
 
     systems: tuple[str, ...]  # catalog names; "unison" = the default run's checkpoint (or the suite's own)
     report_items: int = 0  # at least this many items with audio in the report
+    items: int | None = None  # the default runs only the first N items of this suite (None = all)
 
 
 UNISON = "unison"  # in default.systems: the UNISON checkpoint(s) of the default run
@@ -315,7 +317,7 @@ def parse_layouts(path, raw: Any) -> tuple[str, ...]:
 
 
 def parse_default(path, raw: Any) -> DefaultRun:
-    raw = _mapping(path, "default", raw, {"systems", "report_items"}, ("systems",))
+    raw = _mapping(path, "default", raw, {"systems", "report_items", "items"}, ("systems",))
     systems = raw["systems"]
     if not isinstance(systems, list) or not systems or not all(isinstance(x, str) and x for x in systems):
         raise _err(path, "default.systems", f"must list catalog system names (or {UNISON!r}), got {systems!r}")
@@ -324,7 +326,10 @@ def parse_default(path, raw: Any) -> DefaultRun:
     items = raw.get("report_items", 0)
     if isinstance(items, bool) or not isinstance(items, int) or items < 0:
         raise _err(path, "default.report_items", f"must be an integer >= 0, got {items!r}")
-    return DefaultRun(systems=tuple(systems), report_items=items)
+    first = raw.get("items")
+    if first is not None and (isinstance(first, bool) or not isinstance(first, int) or first < 1):
+        raise _err(path, "default.items", f"must be an integer >= 1 (the first N items), got {first!r}")
+    return DefaultRun(systems=tuple(systems), report_items=items, items=first)
 
 
 def parse_checkpoints(path, raw: Any) -> Checkpoints:

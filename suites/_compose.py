@@ -38,3 +38,17 @@ def write_mixtures(out, item_id: str, stems: dict[str, np.ndarray], mixtures: di
                 for name, parts in mixtures.items()}
     stem_rels = {k: out.add_audio(f"stems/{item_id}-{k}", v, sr) for k, v in grid.items()} if keep_stems else {}
     return mix_rels, stem_rels
+
+
+def write_clip(out, name: str, item_id: str, wave: np.ndarray, sr: int, dbfs: float = -26.0) -> str:
+    """A single clip (no mixture): RMS ``dbfs``, the item's noise floor (its own stream ``name``),
+    a headroom gain, the PCM_16 grid. A silent clip is written as it is (no level, no floor), so
+    that the item can say so instead of the build failing; returns its rel path."""
+    from unison.core.signal import SILENCE_RMS, normalize_rms, rms
+
+    x = np.asarray(wave, dtype=np.float64)
+    if rms(x) >= SILENCE_RMS:
+        x = normalize_rms(x, dbfs, f"{item_id} {name}")
+        x = x + noise_floor(x.size, out.rng(f"{item_id}/{name}/floor"))
+        x = headroom_gain([x]) * x
+    return out.add_audio(f"{name}/{item_id}", on_pcm16_grid(x), sr)

@@ -59,3 +59,26 @@ def timed(segments: list[dict]) -> str:
              for s in segments]
     text = "; ".join(parts)
     return text[:1].upper() + text[1:] + "."
+
+
+# The speech-processing suites (speech_enhancement, super_resolution, target_speaker_extraction,
+# voice_conversion) and text_to_music. "Remove the noise" is the first of the trainer's own
+# denoise templates (unison/data/templates.py), so a UNISON checkpoint sees a phrasing it knows.
+def denoise() -> str:
+    return "Remove the noise"
+
+
+def super_resolution(cutoff_hz: float) -> str:
+    return f"Restore the frequencies above {cutoff_hz / 1000:g} kHz of this band-limited recording."
+
+
+def target_speaker_extraction() -> str:
+    return "Extract the voice of the speaker in the reference clip and remove the other speaker."
+
+
+def voice_conversion() -> str:
+    return "Say the same words in the voice of the reference speaker."
+
+
+def text_to_music(caption: str) -> str:
+    return caption.strip()

@@ -8,6 +8,7 @@ EXTRACTORS: dict[str, str] = {
     "waveform-48k": "bench.extractors.waveform:waveform_48k",
     "waveform-8k": "bench.extractors.waveform_rates:waveform_8k",
     "waveform-22.05k": "bench.extractors.waveform_rates:waveform_22k",
+    "waveform-24k": "bench.extractors.waveform_rates:waveform_24k",
     "vggish": "bench.extractors.vggish:build",
     "panns-cnn14-16k": "bench.extractors.panns:build",
     "whisper-large-v3-hf": "bench.extractors.whisper_hf:build",

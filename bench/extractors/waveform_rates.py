@@ -1,5 +1,5 @@
 """Waveform "extractors" at the rates of the signal metrics (bench/metrics/signal.py) that the
-base module does not list: 8 kHz (narrow-band PESQ) and 22.05 kHz (pymcd's MCD)."""
+base module does not list: 8 kHz (narrow-band PESQ), 22.05 kHz (pymcd's MCD) and 24 kHz (super-resolution LSD)."""
 from __future__ import annotations
 
 from bench.extractors.waveform import WaveformExtractor
@@ -11,3 +11,7 @@ def waveform_8k() -> WaveformExtractor:
 
 def waveform_22k() -> WaveformExtractor:
     return WaveformExtractor(22050)
+
+
+def waveform_24k() -> WaveformExtractor:
+    return WaveformExtractor(24000)

@@ -20,6 +20,7 @@ METRICS: dict[str, str] = {
     "sim@wavlm-ecapa": "bench.metrics.similarity:sim_wavlm_ecapa",
     "lsd@ssr-eval": "bench.metrics.lsd:lsd_ssr_eval",
     "lsd@ssr-eval-44.1k": "bench.metrics.lsd:lsd_ssr_eval_44k",
+    "lsd@ssr-eval-24k": "bench.metrics.lsd:lsd_ssr_eval_24k",
     # --- offline variants (run on this CPU machine) ---
     "fd@yamnet-16k": "bench.metrics.frechet:fd_yamnet",
     "fad@yamnet-16k": "bench.metrics.frechet:fad_yamnet",

@@ -101,5 +101,10 @@ def lsd_ssr_eval() -> LSD:
     return LSD(16000, "ssr-eval")
 
 
+def lsd_ssr_eval_24k() -> LSD:
+    """At 24 kHz: UniFlow-Audio's SR evaluation rate (its VAE works at 24 kHz)."""
+    return LSD(24000, "ssr-eval-24k", paper_protocol=False)  # the paper does not name its LSD recipe
+
+
 def lsd_ssr_eval_44k() -> LSD:
     return LSD(44100, "ssr-eval-44.1k")

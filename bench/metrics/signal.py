@@ -27,7 +27,8 @@ rate, float32); the two (three) waves are cropped to the shortest when they diff
 ``max_length_gap_s`` (0.1 s, the suites' duration tolerance) and the cropped items are listed
 with their gap; a larger gap, a non-finite sample, a digitally silent reference (peak <= 1e-5)
 or an error raised by the reference package fails that item alone, with its reason in
-``extra["item_errors"]``. MCD needs no length alignment (DTW), so it is not cropped.
+``extra["item_errors"]``; so does an item whose builder flagged its inputs as unusable
+(``item.meta["input_error"]``, e.g. a VoiceBank-DEMAND pair whose files differ in rate or length). MCD needs no length alignment (DTW), so it is not cropped.
 """
 from __future__ import annotations
 
@@ -196,6 +197,8 @@ class IntrusiveMetric(Metric):
                 per.append(None)  # generation or extraction failed: counted, reason elsewhere
                 continue
             try:
+                if item.meta.get("input_error"):  # the builder found the item's inputs unusable
+                    raise ItemError(f"input: {item.meta['input_error']}")
                 waves = {r: _wave(v, f"{r} audio") for r, v in got.items()}
                 _not_silent(waves["target"], "the reference (target)")
                 if self.crop:

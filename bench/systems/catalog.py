@@ -18,6 +18,8 @@ SYSTEMS: dict[str, str] = {
     "voices-gender": "bench.systems.voices:GenderVoicesSystem",
     "retrieval": "bench.systems.retrieval:RetrievalSystem",
     "dsp-edit": "bench.systems.dsp_edit:DspEditSystem",
+    "identity": "bench.systems.identity:IdentitySystem",
+    "noisereduce": "bench.systems.noisereduce_se:NoiseReduceSystem",
     "audioldm2": "bench.systems.external:AudioLDM2System",
     "stable-audio-open": "bench.systems.external:StableAudioOpenSystem",
     "f5-tts": "bench.systems.external:F5TTSSystem",

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from bench.item import Item
-from bench.systems.base import Generated, System
+from bench.systems.base import Generated, ItemError, System
 from bench.systems.seeding import SeededRun
 from unison.core.seeds import SEED_RULE
 from unison.core.signal import fit_length
@@ -102,13 +102,16 @@ class UnisonSystem(SeededRun, System):
     def generate(self, items: list[Item], root: Path) -> Iterator[Generated]:
         """One sampling call per item: the sampler works item by item anyway (batch invariance), and
         yielding each output lets the runner write it before the next one starts."""
-        from unison.tasks import ZERO_SHOT, get_task
+        from unison.tasks import TASKS, ZERO_SHOT, get_task
 
         pipe, st = self.pipeline(), self.sampler()
         kw = {"steps": st["steps"], "cfg_scale": st["cfg_scale"], "solver": st["solver"]}
         sr = pipe.sample_rate
         for it in items:
-            spec = get_task(it.task)  # an unknown task fails here with the list of valid ones
+            if it.task not in TASKS:  # e.g. a suite written for a task a newer task table adds
+                raise ItemError(f"unavailable: task {it.task!r} is not in this UNISON build's task table "
+                                f"({', '.join(TASKS)}); item {it.id!r} needs a build that has it")
+            spec = get_task(it.task)
             if spec.m == ZERO_SHOT:
                 if it.reference is None:
                     raise ValueError(f"item {it.id!r} ({it.task}) has no reference speaker clip")

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-SUITES = ("audiocaps_t2a", "seedtts", "gender_tts", "t2as", "editing", "speech_in_scene", "timed_clap", "ablations")
+SUITES = ("audiocaps_t2a", "seedtts", "gender_tts", "t2as", "editing", "speech_in_scene", "timed_clap", "ablations",
+          "speech_enhancement", "super_resolution", "target_speaker_extraction", "voice_conversion",
+          "text_to_music")
 
 
 @pytest.mark.e2e

@@ -57,7 +57,9 @@ def test_bad_limit_is_refused(capsys):
 
 def test_the_suites_and_their_report_items_come_from_the_suite_files():
     assert default.default_suites() == ["audiocaps_t2a", "seedtts", "gender_tts", "t2as", "editing",
-                                        "speech_in_scene", "timed_clap", "ablations"]
+                                        "speech_in_scene", "timed_clap", "ablations", "speech_enhancement",
+                                        "super_resolution", "target_speaker_extraction", "voice_conversion",
+                                        "text_to_music"]
     suites = default.default_suites()
     assert default.report_items(suites, None, 1) == {"timed_clap": 2}  # a sequential and an overlapping prompt
     assert default.report_items(suites, None, 3) == {} and default.report_items(suites, None, 0) == {}
@@ -102,3 +104,25 @@ def test_the_default_writes_only_untracked_ignored_paths():
         assert ignored.returncode == 0, f"{probe} is not ignored by git"
     # the committed example is refreshed by an explicit command, which names that folder
     assert "unison-bench default --report reports/default" in (default.REPO / "Makefile").read_text()
+
+
+def test_a_suites_default_items_caps_its_runs():
+    """speech_enhancement's `default.items` (6) caps every system there, UNISON too, under a larger --limit."""
+    from bench.registry import load_suite
+
+    first = load_suite("speech_enhancement").default.items
+    assert first == 6
+    tiny = default.REPO / default.TINY_CHECKPOINT
+    jobs, _ = default.plan(["speech_enhancement"], tiny if tiny.is_file() else None, "mini", None,
+                           limit=10, unison_limit=8)
+    assert {j.system for j in jobs} >= {"oracle", "identity", "noisereduce"}
+    assert all(j.limit == first for j in jobs)
+    jobs, _ = default.plan(["speech_enhancement"], None, "mini", None, limit=2, unison_limit=None)
+    assert all(j.limit == 2 for j in jobs)
+
+
+def test_default_items_must_be_a_positive_integer(tmp_path):
+    from bench.spec import SpecError, parse_default
+
+    with pytest.raises(SpecError, match="default.items"):
+        parse_default(tmp_path / "x.yaml", {"systems": ["oracle"], "items": 0})

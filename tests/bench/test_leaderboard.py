@@ -157,7 +157,9 @@ def test_every_suite_maps_a_published_table_columns_and_rows_that_exist():
             mapped[name] = spec.leaderboard.table
     assert mapped == {"audiocaps_t2a": "t2a_audiocaps", "seedtts": "tts_seedtts", "gender_tts": "gender_tts",
                       "t2as": "t2as", "editing": "editing", "speech_in_scene": "speech_in_scene",
-                      "timed_clap": "timed_clap", "ablations": "ablations"}
+                      "timed_clap": "timed_clap", "ablations": "ablations", "speech_enhancement": "uniflow_se",
+                      "super_resolution": "uniflow_sr", "target_speaker_extraction": "survey_uniaudio_tse",
+                      "voice_conversion": "survey_uniaudio_vc", "text_to_music": "uniflow_t2m"}
 
 
 def _suite_copy(tmp_path, name, edit):
@@ -195,9 +197,9 @@ def test_tables_no_suite_maps_are_listed_as_published_only(tmp_path, capsys):
     from bench.leaderboard import PUBLISHED_DIR, published_only
 
     others = published_only()
-    assert "uniflow_t2a" in others and "survey_uniaudio_vc" in others
-    assert not {"t2a_audiocaps", "ablations", "editing"} & set(others)
-    assert len(others) == len(list(PUBLISHED_DIR.glob("*.csv"))) - 8
+    assert "uniflow_t2a" in others and "survey_uniaudio_se" in others
+    assert not {"t2a_audiocaps", "ablations", "editing", "uniflow_se", "survey_uniaudio_vc"} & set(others)
+    assert len(others) == len(list(PUBLISHED_DIR.glob("*.csv"))) - 13
     lsd = _cell("lsd", "ssr-eval", 1.5, True)
     p = _results(tmp_path, "editing", "oracle", {"lsd@ssr-eval": lsd})
     assert main(["leaderboard", str(p), "--out", str(tmp_path / "o")]) == 0

@@ -71,7 +71,8 @@ def test_bad_yaml_and_unknown_scale(tmp_path):
 @pytest.mark.parametrize("block, field, message", [
     ({"order": "first"}, "order", "must be an integer"),
     ({"default": {"systems": []}}, "default.systems", "must list catalog system names"),
-    ({"default": {"systems": ["oracle"], "items": 2}}, "default.items", "unknown field"),
+    ({"default": {"systems": ["oracle"], "items": 0}}, "default.items", "integer >= 1"),
+    ({"default": {"systems": ["oracle"], "firsts": 2}}, "default.firsts", "unknown field"),
     ({"default": {"systems": ["oracle"], "report_items": -1}}, "default.report_items", "integer >= 0"),
     ({"leaderboard": "leaderboards/published/toy.csv"}, "leaderboard", "must be a mapping"),
     ({"leaderboard": {"columns": {}}}, "leaderboard.table", "missing"),

@@ -9,12 +9,14 @@ import pytest
 from bench.cli import main
 from bench.registry import METRICS, load_suite
 
-SUITES = ["audiocaps_t2a", "seedtts", "gender_tts", "t2as", "editing", "speech_in_scene", "timed_clap", "ablations"]
+SUITES = ["audiocaps_t2a", "seedtts", "gender_tts", "t2as", "editing", "speech_in_scene", "timed_clap", "ablations",
+          "speech_enhancement", "super_resolution", "target_speaker_extraction", "voice_conversion",
+          "text_to_music"]
 
 
 # The extractors every offline variant runs on; each must run here (a new offline extractor joins this list).
 OFFLINE_EXTRACTORS = {"yamnet-16k", "faster-whisper-base", "faster-whisper-base-int8", "resemblyzer", "voice2gender",
-                      "waveform-16k", "dnsmos-speechmos"}
+                      "waveform-16k", "waveform-8k", "waveform-22.05k", "waveform-24k", "dnsmos-speechmos"}
 
 
 def offline_metrics(suite: str) -> list[str]:

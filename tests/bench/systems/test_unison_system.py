@@ -73,3 +73,19 @@ def test_pipeline_input_rules_apply_to_the_system_and_are_recorded(ckpt):
         next(s.generate([Item(id="long", task="t2a", instruction="Rain.", seconds=60.0, seed=0)], root))
     assert s.signature()["input_limits"] == {"max_seconds": 5.0, "max_steps": 1000, "max_reference_seconds": 10.0,
                                              "silent_peak_dbfs": -60.0}
+
+
+def test_a_task_the_task_table_lacks_fails_its_item_with_the_reason(ckpt):
+    """The speech-processing suites name tasks (super_resolution, target_speaker_extraction,
+    voice_conversion) that a checkpoint's build may not have yet: that item fails, clearly."""
+    from bench.systems.base import ItemError
+    from unison.tasks import TASKS
+
+    path, root = ckpt
+    s = create_system(f"unison:{path}", {"steps": "2"})
+    s.configure(generation=None, seed=0, suite="toy")
+    missing = "no_such_task"
+    assert missing not in TASKS
+    item = Item(id="vc", task=missing, instruction="Say it in her voice.", seconds=0.6, seed=0, source="src.wav")
+    with pytest.raises(ItemError, match=rf"unavailable: task '{missing}' is not in this UNISON build's task table"):
+        next(iter(s.generate([item], root)))
