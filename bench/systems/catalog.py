@@ -20,6 +20,7 @@ SYSTEMS: dict[str, str] = {
     "dsp-edit": "bench.systems.dsp_edit:DspEditSystem",
     "identity": "bench.systems.identity:IdentitySystem",
     "noisereduce": "bench.systems.noisereduce_se:NoiseReduceSystem",
+    "spectral-replication": "bench.systems.band_replication:BandReplicationSystem",
     "audioldm2": "bench.systems.external:AudioLDM2System",
     "stable-audio-open": "bench.systems.external:StableAudioOpenSystem",
     "f5-tts": "bench.systems.external:F5TTSSystem",

@@ -47,6 +47,8 @@ def test_build_and_oracle_smoke(suite, tmp_path_factory, capsys):
                 or "fewer" in cell["unavailable"] or "needs >=" in cell["unavailable"], (key, cell["unavailable"])
         else:
             assert cell["value"] is not None and math.isfinite(cell["value"]), key
-            assert cell["n_failed"] == 0 or key.startswith("presence@"), (key, cell)
+            # PESQ finds no utterance in super_resolution's sound / music items (its YAML says so)
+            pesq_on_non_speech = suite == "super_resolution" and key.startswith("pesq@")
+            assert cell["n_failed"] == 0 or key.startswith("presence@") or pesq_on_non_speech, (key, cell)
             finite += 1
     assert finite >= 1
