@@ -115,8 +115,13 @@ class UnisonSystem(SeededRun, System):
             if spec.m == ZERO_SHOT:
                 if it.reference is None:
                     raise ValueError(f"item {it.id!r} ({it.task}) has no reference speaker clip")
-                wave, _ = pipe.generate(spec.name, it.instruction, it.seconds, reference=Path(root) / it.reference,
-                                        seed=self.seed_for(it), **kw)
+                source = None
+                if spec.needs_source:  # target-speaker extraction / voice conversion: the source follows the prefix
+                    if it.source is None:
+                        raise ValueError(f"item {it.id!r} ({it.task}) has no item.source")
+                    source = Path(root) / it.source
+                wave, _ = pipe.generate(spec.name, it.instruction, it.seconds, source=source,
+                                        reference=Path(root) / it.reference, seed=self.seed_for(it), **kw)
             else:
                 sources = None
                 if spec.needs_source:

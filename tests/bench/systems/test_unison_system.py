@@ -21,7 +21,12 @@ def _items():
     return [Item(id="a", task="t2a", instruction="A dog barks.", seconds=0.6, seed=0),
             Item(id="b", task="tts", instruction="A woman says: hello.", seconds=0.6, seed=0),
             Item(id="c", task="edit_add", instruction="Add rain.", seconds=0.6, seed=0, source="src.wav"),
-            Item(id="d", task="zs_tts", instruction="Say hi.", seconds=0.6, seed=0, reference="src.wav")]
+            Item(id="d", task="zs_tts", instruction="Say hi.", seconds=0.6, seed=0, reference="src.wav"),
+            # reference prefix + source: the pipeline refuses these without the source
+            Item(id="e", task="target_speaker_extraction", instruction="Extract the enrolled speaker.", seconds=0.6,
+                 seed=0, source="src.wav", reference="src.wav"),
+            Item(id="f", task="voice_conversion", instruction="Convert to the reference voice.", seconds=0.6, seed=0,
+                 source="src.wav", reference="src.wav")]
 
 
 @pytest.mark.e2e
