@@ -98,3 +98,33 @@ def utmos_strong():
 
     return FeatureScore("utmos", "utmos22-strong", "utmos22-strong", "mos", paper_protocol=True,
                         protocol={"model": "UTMOS22 strong (utmos22_strong_step7459_v1.pt)", "sample_rate": 16000})
+
+
+def _fd_openl3(content_type: str, inf: bool = False):
+    """FD_openl3 (stable-audio-metrics ``openl3_fd``): the Fréchet distance of the 512-d OpenL3
+    window embeddings (1 s windows, 0.5 s hop) of all clips pooled per side, i.e. the FAD recipe
+    under the name its papers give it; ``inf``: fadtk's FD-inf over the same rows."""
+    from bench.metrics.fad_inf import FADInf
+    from bench.metrics.frechet import FAD
+
+    class FDOpenL3(FADInf if inf else FAD):
+        name = "fd-inf" if inf else "fd"
+        version = "1"
+
+    return FDOpenL3(f"openl3-mel256-{content_type}-512-48k", paper_protocol=True)
+
+
+def fd_openl3_music():
+    return _fd_openl3("music")
+
+
+def fd_openl3_env():
+    return _fd_openl3("env")
+
+
+def fd_inf_openl3_music():
+    return _fd_openl3("music", inf=True)
+
+
+def fd_inf_openl3_env():
+    return _fd_openl3("env", inf=True)
