@@ -35,3 +35,8 @@ $PY -m pip install -q --no-deps "voice2gender==0.1.1"
 # pandas<3; fadtk through msclap): installed without their dependencies, which are all present
 # (their code runs on the newer versions: tests/bench/metrics/test_fad_inf.py, tests/bench/extractors/test_msclap.py).
 $PY -m pip install -q --no-deps "fadtk==1.1.0" "hypy_utils==1.0.29" "nnaudio==0.3.4" "msclap==1.3.4"
+# OpenL3's reference side (tests/bench/extractors/test_openl3.py): kapre 0.3.7 (what
+# stable-audio-metrics pins) on Keras 2 through tf-keras, both of which require the "tensorflow"
+# distribution (the CUDA build); tensorflow-cpu from the conformance extra provides the same module.
+# openl3 itself cannot be installed offline (its setup.py downloads every weights file).
+$PY -m pip install -q --no-deps "tf-keras==2.20.1" "kapre==0.3.7"

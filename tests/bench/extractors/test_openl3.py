@@ -123,7 +123,7 @@ def test_loads_published_file_and_matches_keras(reference, published):
     # the floor round-off above then moves the embeddings as much as it does against Keras).
     assert np.abs(openl3_ext.peak_normalize(x)).max() == pytest.approx(10 ** (-1 / 20), rel=1e-6)
     np.testing.assert_allclose(openl3_ext.peak_normalize(0.1 * x), openl3_ext.peak_normalize(x), rtol=1e-6, atol=1e-7)
-    assert np.max(np.abs(feats[1]["frames"] - got) / scale) < 2e-3
+    assert np.max(np.abs(feats[1]["frames"] - got) / scale) < 5e-3
 
 
 @pytest.mark.conformance
