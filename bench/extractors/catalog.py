@@ -30,7 +30,7 @@ EXTRACTORS: dict[str, str] = {
     "msclap-2023": "bench.extractors.msclap_ext:build",
     "audiobox-aesthetics": "bench.extractors.audiobox_aesthetics_ext:build",
     "passt-32k": "bench.extractors.passt_ext:build",
-    "openl3-mel256-music-512-48k": "bench.extractors.openl3_ext:build_music",
-    "openl3-mel256-env-512-48k": "bench.extractors.openl3_ext:build_env",
+    "openl3-mel256-music-512-48k-mono": "bench.extractors.openl3_ext:build_music",
+    "openl3-mel256-env-512-48k-mono": "bench.extractors.openl3_ext:build_env",
     "utmos22-strong": "bench.extractors.utmos:build",
 }

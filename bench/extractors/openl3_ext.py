@@ -25,7 +25,7 @@ to openl3 0.4.2, kapre 0.3.7, TensorFlow 2.13):
 - FD: every window embedding of every file is one sample (a 10 s clip gives 20), mean and
   ``np.cov`` of each set, ``scipy.linalg.sqrtm`` Fréchet distance.
 
-This variant (``fd@openl3-mel256-<music|env>-512-48k``, metric version 1) is their call with
+This variant (``fd@openl3-mel256-<music|env>-512-48k-mono``, metric version 1) is their call with
 ``samplingrate=48000`` and ``channels=1``. Deviations, documented:
 
 - channels: the published numbers use ``channels=2`` (left and right embedded separately and
@@ -273,7 +273,7 @@ class OpenL3Extractor(ResolvedWeights, Extractor):
         super().__init__(weights)
         self.content_type = content_type
         self.spec = WEIGHTS[content_type]
-        self.name = f"openl3-mel256-{content_type}-512-48k"
+        self.name = f"openl3-mel256-{content_type}-512-48k-mono"
 
     def signature(self) -> dict[str, Any]:
         return {"model": f"openl3 0.4.x audio mel256 {self.content_type}, embedding 512 (max over 32 x 24)",

@@ -75,9 +75,9 @@ METRICS: dict[str, str] = {
     "fd@passt-avbench": "bench.metrics.field:fd_passt",
     "kl@passt-avbench": "bench.metrics.field:kl_passt",
     "fd-inf@passt-avbench": "bench.metrics.field:fd_inf_passt",
-    "fd@openl3-mel256-music-512-48k": "bench.metrics.field:fd_openl3_music",
-    "fd@openl3-mel256-env-512-48k": "bench.metrics.field:fd_openl3_env",
-    "fd-inf@openl3-mel256-music-512-48k": "bench.metrics.field:fd_inf_openl3_music",
-    "fd-inf@openl3-mel256-env-512-48k": "bench.metrics.field:fd_inf_openl3_env",
+    "fd@openl3-mel256-music-512-48k-mono": "bench.metrics.field:fd_openl3_music",
+    "fd@openl3-mel256-env-512-48k-mono": "bench.metrics.field:fd_openl3_env",
+    "fd-inf@openl3-mel256-music-512-48k-mono": "bench.metrics.field:fd_inf_openl3_music",
+    "fd-inf@openl3-mel256-env-512-48k-mono": "bench.metrics.field:fd_inf_openl3_env",
     "utmos@utmos22-strong": "bench.metrics.field:utmos_strong",
 }

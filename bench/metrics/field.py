@@ -111,7 +111,7 @@ def _fd_openl3(content_type: str, inf: bool = False):
         name = "fd-inf" if inf else "fd"
         version = "1"
 
-    return FDOpenL3(f"openl3-mel256-{content_type}-512-48k", paper_protocol=True)
+    return FDOpenL3(f"openl3-mel256-{content_type}-512-48k-mono", paper_protocol=True)
 
 
 def fd_openl3_music():

@@ -99,7 +99,7 @@ def test_front_end_matches_kapre(reference):
 def test_loads_published_file_and_matches_keras(reference, published):
     ext = openl3_ext.build_music()
     assert ext.available() is None and len(ext.signature()["weights_sha256"]) == 64
-    assert ext.name == "openl3-mel256-music-512-48k" and ext.sample_rate == 48000
+    assert ext.name == "openl3-mel256-music-512-48k-mono" and ext.sample_rate == 48000
     x = read_mono(CLIP, 48000)[0]
     feats = ext.extract([x, 0.1 * x], [None, None])
     ref = np.load(reference / "emb.npy")
@@ -139,7 +139,7 @@ def test_fd_pools_window_embeddings_like_stable_audio_metrics(reference, publish
     feats = ext.extract(clips, [None] * 4)
     items = [Item(id=f"i{k}", task="t2a", instruction="", seconds=3.0, seed=0, target="t.wav") for k in range(2)]
     metric = field.fd_openl3_music()
-    assert metric.key == "fd@openl3-mel256-music-512-48k" and metric.paper_protocol
+    assert metric.key == "fd@openl3-mel256-music-512-48k-mono" and metric.paper_protocol
     res = metric.score(items, {"gen": feats[:2], "target": feats[2:]})
     gen = np.concatenate([f["frames"] for f in feats[:2]])
     ref = np.concatenate([f["frames"] for f in feats[2:]])

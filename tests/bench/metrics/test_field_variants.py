@@ -14,8 +14,8 @@ ENTRIES = {k: v for k, v in METRICS.items() if v.split(":")[0] in MODULES}
 PAPER = {"clap@msclap-2023", "clap-gt@msclap-2023", "fad-inf@vggish", "fd-inf@panns-cnn14-16k", "fd@passt-avbench",
          "fd-inf@passt-avbench", "kl@passt-avbench", "aes-ce@audiobox-aesthetics", "aes-cu@audiobox-aesthetics",
          "aes-pc@audiobox-aesthetics", "aes-pq@audiobox-aesthetics", "utmos@utmos22-strong",
-         "fd@openl3-mel256-music-512-48k", "fd@openl3-mel256-env-512-48k", "fd-inf@openl3-mel256-music-512-48k",
-         "fd-inf@openl3-mel256-env-512-48k"}
+         "fd@openl3-mel256-music-512-48k-mono", "fd@openl3-mel256-env-512-48k-mono", "fd-inf@openl3-mel256-music-512-48k-mono",
+         "fd-inf@openl3-mel256-env-512-48k-mono"}
 
 
 def test_expected_keys():
