@@ -2,10 +2,19 @@
 Fréchet distance (FD over clip embeddings, FAD over frame embeddings pooled over the set) and
 KAD (unbiased MMD² with an RBF kernel).
 
-Fréchet distance is computed in float64 with an eigendecomposition-based square root:
-Tr sqrt(S1 S2) = sum_i sqrt(lambda_i(S1^½ S2 S1^½)), which is symmetric PSD, so no complex
-arithmetic and no scipy.linalg.sqrtm (which has regressed in several scipy versions). Tiny
-negative eigenvalues (round-off) are clipped; anything else fails loudly.
+Fréchet distance is computed in float64 without scipy.linalg.sqrtm (which has regressed in several
+scipy versions and returns complex round-off on the singular covariances of small sets), by one of
+two exact routes to Tr sqrt(S1 S2), whichever is cheaper:
+
+- from the covariances (D x D): sum_i sqrt(lambda_i(S1^½ S2 S1^½)), a symmetric PSD matrix, by
+  eigendecomposition; tiny negative eigenvalues (round-off) are clipped, anything else fails;
+- from the samples, when a set has fewer rows than dimensions (every mini-scale set: <= 50 clips of
+  512-2048-d embeddings): with S1 = A Aᵀ and S2 = B Bᵀ (A = centred X1ᵀ / sqrt(N1 - 1), likewise
+  B), the nonzero eigenvalues of S1 S2 are the squared singular values of Bᵀ A (N2 x N1), so
+  Tr sqrt(S1 S2) = ||Bᵀ A||_* (the nuclear norm). O(D N1 N2) instead of O(D³): 2 ms instead of
+  0.7 s for 2048-d embeddings, and more accurate (no square roots of round-off eigenvalues of a
+  rank-deficient D x D matrix). tests/bench/metrics/test_frechet.py holds both routes to each
+  other and to scipy's sqrtm.
 """
 from __future__ import annotations
 
@@ -24,12 +33,7 @@ _NEG_TOL = 1e-8
 def gaussian_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean (D,) and unbiased covariance (D, D) of samples x (N, D), in float64."""
     x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 2:
-        raise ValueError(f"expected samples of shape (N, D), got {x.shape}")
-    if x.shape[0] < 2:
-        raise ValueError(f"need at least 2 samples for a covariance, got {x.shape[0]}")
-    finite(x, "embeddings")
-    return x.mean(axis=0), np.cov(x, rowvar=False).reshape(x.shape[1], x.shape[1])
+    return sample_mean(x), np.cov(x, rowvar=False).reshape(x.shape[1], x.shape[1])
 
 
 def _psd_sqrt(s: np.ndarray, what: str) -> np.ndarray:
@@ -63,9 +67,12 @@ def frechet_distance(mu1: np.ndarray, s1: np.ndarray, mu2: np.ndarray, s2: np.nd
         raise ValueError(f"shape mismatch: mu {mu1.shape} vs {mu2.shape}, sigma {s1.shape} vs {s2.shape}")
     for a, name in ((mu1, "mu1"), (mu2, "mu2"), (s1, "sigma1"), (s2, "sigma2")):
         finite(a, name)
-    diff = mu1 - mu2
-    tr1, tr2 = float(np.trace(s1)), float(np.trace(s2))
-    d = float(diff @ diff) + tr1 + tr2 - 2.0 * trace_sqrt_product(s1, s2)
+    return _assemble(mu1 - mu2, float(np.trace(s1)), float(np.trace(s2)), trace_sqrt_product(s1, s2))
+
+
+def _assemble(diff: np.ndarray, tr1: float, tr2: float, tr_sqrt: float) -> float:
+    """||diff||² + tr1 + tr2 - 2 tr_sqrt; round-off below zero is 0, a real negative fails."""
+    d = float(diff @ diff) + tr1 + tr2 - 2.0 * tr_sqrt
     if not np.isfinite(d):
         raise FloatingPointError(f"Fréchet distance is not finite ({d})")
     if d < 0.0:
@@ -76,10 +83,34 @@ def frechet_distance(mu1: np.ndarray, s1: np.ndarray, mu2: np.ndarray, s2: np.nd
 
 
 def frechet_distance_samples(x: np.ndarray, y: np.ndarray) -> float:
-    """FD between the Gaussians fitted to samples x (N, D) and y (M, D)."""
+    """FD between the Gaussians fitted to samples x (N, D) and y (M, D): through the samples' cross
+    product when a set has fewer rows than dimensions, else through the covariances (module docstring)."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if x.ndim == 2 and y.ndim == 2 and x.shape[1] == y.shape[1] and min(x.shape[0], y.shape[0]) < x.shape[1]:
+        return frechet_distance_low_rank(x, y)
     mu1, s1 = gaussian_stats(x)
     mu2, s2 = gaussian_stats(y)
     return frechet_distance(mu1, s1, mu2, s2)
+
+
+def frechet_distance_low_rank(x: np.ndarray, y: np.ndarray) -> float:
+    """The same FD from the samples: Tr sqrt(S1 S2) = ||Bᵀ A||_* (module docstring); float64."""
+    mu1, mu2 = sample_mean(x), sample_mean(y)
+    a = (x - mu1) / np.sqrt(x.shape[0] - 1)  # rows: S1 = aᵀ a
+    b = (y - mu2) / np.sqrt(y.shape[0] - 1)
+    tr_sqrt = float(np.sum(np.linalg.svd(b @ a.T, compute_uv=False)))
+    return _assemble(mu1 - mu2, float(np.sum(a * a)), float(np.sum(b * b)), tr_sqrt)
+
+
+def sample_mean(x: np.ndarray) -> np.ndarray:
+    """The mean (D,) of samples x (N, D), with gaussian_stats' checks (N >= 2, finite, 2-D)."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"expected samples of shape (N, D), got {x.shape}")
+    if x.shape[0] < 2:
+        raise ValueError(f"need at least 2 samples for a covariance, got {x.shape[0]}")
+    finite(x, "embeddings")
+    return x.mean(axis=0)
 
 
 def _sq_dists(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -74,7 +74,8 @@ def cached_clip(path: str | Path) -> Clip:
 
 @lru_cache(maxsize=4096)
 def _cached_peak(key: tuple[str, int, int]) -> float:
-    return float(np.max(log_mel(_cached_clip(key).wave)))
+    wave = _cached_clip(key).wave
+    return float(_on_disk("peak", wave, {"mel": "log_mel"}, lambda: repr(float(np.max(log_mel(wave)))).encode()))
 
 
 def clip_peak(path: str | Path) -> float:
@@ -140,19 +141,25 @@ MEDIA_VERSION = 1  # bump when an encoder's settings or drawing code change: old
 
 
 def _on_disk(kind: str, wave: np.ndarray, settings: dict[str, Any], make) -> bytes:
-    """``make()``'s bytes, kept in $UNISON_CACHE_DIR/report-media under a hash of everything they
-    depend on (the samples, the settings, the encoder versions). Both encoders give the same bytes
-    for the same input (fixed Ogg serial, palette PNG), so a rerun reads what it would write; on a
-    warm rerun of the embedded default this was half the report's time."""
+    """``make()``'s bytes for one wave, cached under a hash of the samples, the settings and the encoder
+    versions. Both encoders give the same bytes for the same input (fixed Ogg serial, palette PNG),
+    so a rerun reads what it would write; on a warm rerun of the embedded default this was half the
+    report's time."""
     import matplotlib
 
+    x = np.ascontiguousarray(wave, dtype=np.float32)
+    head = json.dumps([kind, MEDIA_VERSION, sf.__libsndfile_version__, matplotlib.__version__, settings,
+                       list(x.shape)], sort_keys=True, default=str).encode()
+    return disk_cached(kind, head + x.tobytes(), make)
+
+
+def disk_cached(kind: str, inputs: bytes, make) -> bytes:
+    """``make()``'s bytes, kept in $UNISON_CACHE_DIR/report-media/<sha256(inputs)>.<kind>: ``inputs``
+    must hold everything the bytes depend on (data, settings, code and library versions)."""
     from unison.core.files import atomic_write_bytes
     from unison.core.paths import cache_root
 
-    x = np.ascontiguousarray(wave, dtype=np.float32)
-    key = hashlib.sha256(json.dumps([kind, MEDIA_VERSION, sf.__libsndfile_version__, matplotlib.__version__,
-                                     settings, list(x.shape)], sort_keys=True, default=str).encode()
-                         + x.tobytes()).hexdigest()
+    key = hashlib.sha256(kind.encode() + b"\0" + inputs).hexdigest()
     path = cache_root() / "report-media" / key[:2] / f"{key}.{kind}"
     try:
         return path.read_bytes()

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import registry
-from bench.cache import AudioHashes, Clip, ExtractorFeatureCache, signature_hash
+from bench.cache import AudioHashes, Clip, ExtractorFeatureCache, entry_key, signature_hash
 from bench.extractors.base import Extractor
 from bench.item import Item
 from bench.progress import Progress
@@ -39,6 +39,7 @@ class FeatureStage:
         self.label = label  # "<suite> · <system>": names the extraction bars
         self.hashes = AudioHashes()
         self._feats: dict[tuple[str, str], list[dict[str, Any] | None]] = {}
+        self._keys: dict[tuple[str, str], list[str | None]] = {}  # feature-cache key per item (None: no features)
         self._errors: dict[str, str] = {}
         self.extractors: dict[str, Extractor] = {}  # the ones used, in first-use order
 
@@ -91,10 +92,18 @@ class FeatureStage:
             if all(g is None for g in got):
                 raise Unavailable(f"extractor {ext_name} failed on every clip: {one_line(e)}") from e
         out: list[dict[str, Any] | None] = [None] * len(self.items)
-        for i, f in zip(idx, got):
+        keys: list[str | None] = [None] * len(self.items)
+        sig = signature_hash(ext)
+        for i, clip, f in zip(idx, clips, got):
             out[i] = f
-        self._feats[k] = out
+            keys[i] = entry_key(clip.audio_sha, sig, clip.side) if f is not None else None
+        self._feats[k], self._keys[k] = out, keys
         return out
+
+    def feature_keys(self, ext_name: str, role: str) -> list[str | None]:
+        """The feature-cache key of each item's ``role`` features (None where it has none), once
+        ``features`` has served them: what a cached cell's key is made of (bench.run.cells)."""
+        return self._keys[(ext_name, role)]
 
     def _extract_one(self, ext: Extractor, ext_name: str, role: str, item: Item, clip: Clip
                      ) -> dict[str, Any] | None:

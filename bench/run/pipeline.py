@@ -17,6 +17,7 @@ from typing import Any, Iterator
 from bench.cache import ExtractorFeatureCache
 from bench.progress import Progress
 from bench.results import results_document, sample_row, write_run
+from bench.run.cells import CellCache
 from bench.run.extract import FeatureStage
 from bench.run.generate import (GenerationStore, dist_rank_world, generate_all, generation_signature,
                                 system_unavailable, wait_for_ranks)
@@ -141,7 +142,7 @@ def run(opts: RunOptions) -> RunReport:
     with clock("extract_score"):
         scores = score_all(metrics, items, statuses, stage, subsets,
                            system_unavailable=None if why_not is None else f"system {opts.label}: {why_not}",
-                           progress=bars, label=where)
+                           progress=bars, label=where, cells=CellCache(cache.root / "cells"))
 
     results = results_document(spec=spec, scale=opts.scale, testset=testset, n_items=len(items), limit=opts.limit,
                                system=system, system_name=opts.label, system_args=opts.system_args, seed=opts.seed,

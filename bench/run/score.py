@@ -15,6 +15,7 @@ from bench.item import Item
 from bench.metrics.base import Metric
 from bench.progress import Progress
 from bench.results import clean_scores, describe_from_key, metric_cell
+from bench.run.cells import CellCache
 from bench.run.errors import Unavailable, one_line
 from bench.run.extract import FeatureStage
 from bench.run.validate import ItemStatus
@@ -103,11 +104,29 @@ def score_cell(metric: Metric, key: str, items: list[Item], feats: dict[str, lis
         return unavailable(f"error: {e if isinstance(e, FloatingPointError) else one_line(e)}", extra)
 
 
+def cached_score_cell(cells: CellCache | None, metric: Metric, key: str, items: list[Item],
+                      feats: dict[str, list], feature_keys: dict[str, list[str | None]],
+                      statuses: dict[str, ItemStatus]) -> tuple[dict[str, Any], list[float | None] | None]:
+    """score_cell, read back from ``cells`` when the same metric code has scored the same items and
+    features before; a measured cell is stored for the next time."""
+    if cells is None:
+        return score_cell(metric, key, items, feats, statuses)
+    ck = cells.key(metric, items, [statuses[it.id].status for it in items], feature_keys)
+    hit = cells.get(ck)
+    if hit is not None:
+        return hit
+    cell, per = score_cell(metric, key, items, feats, statuses)
+    if cell["unavailable"] is None:
+        cells.put(ck, cell, per)
+    return cell, per
+
+
 def score_all(metrics: dict[str, Metric | MissingWeightsError], items: list[Item], statuses: dict[str, ItemStatus],
               stage: FeatureStage, subsets: list[str], system_unavailable: str | None = None,
-              progress: bool | Progress = False, label: str = "") -> Scores:
+              progress: bool | Progress = False, label: str = "", cells: CellCache | None = None) -> Scores:
     """Every metric over all items, then over each subset's items (same features, sliced).
-    ``system_unavailable``: the reason every cell is empty when the system could not run.
+    ``system_unavailable``: the reason every cell is empty when the system could not run;
+    ``cells``: where measured cells are cached (None: always recompute).
     The bar counts metrics ("score <label> · <metric>", the one in hand); extraction runs inside it."""
     scores = Scores(subsets={s: {} for s in subsets})
     n_failed = sum(s.status != "ok" for s in statuses.values())
@@ -117,7 +136,7 @@ def score_all(metrics: dict[str, Metric | MissingWeightsError], items: list[Item
     try:
         for key, metric in metrics.items():
             bar.set_description_str(f"{bars.prefix}{head} · {key}")
-            _score_metric(key, metric, items, statuses, stage, subsets, system_unavailable, n_failed, scores)
+            _score_metric(key, metric, items, statuses, stage, subsets, system_unavailable, n_failed, scores, cells)
             bar.update(1)
     finally:
         bar.close()
@@ -126,7 +145,7 @@ def score_all(metrics: dict[str, Metric | MissingWeightsError], items: list[Item
 
 def _score_metric(key: str, metric: Metric | MissingWeightsError, items: list[Item], statuses: dict[str, ItemStatus],
                   stage: FeatureStage, subsets: list[str], system_unavailable: str | None, n_failed: int,
-                  scores: Scores) -> None:
+                  scores: Scores, cells: CellCache | None = None) -> None:
     """One metric's cells (all items, each subset) into ``scores``."""
     if isinstance(metric, MissingWeightsError):
         scores.cells[key] = metric_cell(describe_from_key(key), n=len(items), unavailable=one_line(metric))
@@ -134,7 +153,9 @@ def _score_metric(key: str, metric: Metric | MissingWeightsError, items: list[It
     try:
         if system_unavailable is not None:
             raise Unavailable(system_unavailable)
-        feats = {role: stage.features(ext, role) for role, ext in dict(metric.needs or {}).items()}
+        needs = dict(metric.needs or {})
+        feats = {role: stage.features(ext, role) for role, ext in needs.items()}
+        fkeys = {role: stage.feature_keys(ext, role) for role, ext in needs.items()}
     except Unavailable as e:
         scores.cells[key] = metric_cell(metric.describe(), n=len(items), n_failed=n_failed, unavailable=str(e))
         for s in subsets:
@@ -144,10 +165,12 @@ def _score_metric(key: str, metric: Metric | MissingWeightsError, items: list[It
                                               n_failed=sum(statuses[it.id].status != "ok" for it in sub))
         scores.per_item[key] = None
         return
-    scores.cells[key], scores.per_item[key] = score_cell(metric, key, items, feats, statuses)
+    scores.cells[key], scores.per_item[key] = cached_score_cell(cells, metric, key, items, feats, fkeys, statuses)
     for s in subsets:
         idx = [i for i, it in enumerate(items) if it.subset == s]
         if not idx:
             continue
         sub_feats = {role: [f[i] for i in idx] for role, f in feats.items()}
-        scores.subsets[s][key], _ = score_cell(metric, key, [items[i] for i in idx], sub_feats, statuses)
+        sub_keys = {role: [k[i] for i in idx] for role, k in fkeys.items()}
+        scores.subsets[s][key], _ = cached_score_cell(cells, metric, key, [items[i] for i in idx], sub_feats,
+                                                      sub_keys, statuses)

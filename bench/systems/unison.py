@@ -13,8 +13,10 @@ overrides for the pipeline (e.g. ``llm.path=/models/qwen``, ``llm.cache_dir=...`
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -56,6 +58,7 @@ class UnisonSystem(SeededRun, System):
         self.solver = solver
         self._pipe = None
         self._sig: dict[str, Any] | None = None
+        self._ckpt_sig: dict[str, Any] | None = None
 
     # -- settings
     def sampler(self) -> dict[str, Any]:
@@ -72,19 +75,25 @@ class UnisonSystem(SeededRun, System):
         self._sig = None  # the sampler settings may have changed
 
     def signature(self) -> dict[str, Any]:
-        if self._sig is None:  # the runner asks once per item: compute the checksum once
+        if self._sig is None:  # the runner asks once per item; only the sampler changes with the suite
+            self._sig = {**self._checkpoint_signature(), "sampler": self.sampler()}
+        return self._sig
+
+    def _checkpoint_signature(self) -> dict[str, Any]:
+        """The part of the signature that is the checkpoint's own: read (and its checksum taken) once."""
+        if self._ckpt_sig is None:
             from unison.checkpoint import read_config
             from unison.inputs import limits
             from unison.pipeline import overrides_to_dict
             from unison.core.weights import cached_sha256
 
             cfg = read_config(self.ckpt, overrides_to_dict([f"{k}={v}" for k, v in self.overrides.items()]))
-            self._sig = {"system": "unison", "version": "1", "checkpoint": str(self.ckpt),
-                         "checkpoint_sha256": cached_sha256(self.ckpt), "step": self.meta.get("step"),
-                         "git": self.meta.get("git"), "config": self.meta.get("config"), "overrides": self.overrides,
-                         "sampler": self.sampler(), "input_limits": limits(cfg.sample), "dtype": self.dtype,
-                         "seed_rule": SEED_RULE, "fit": FIT_RULE}
-        return self._sig
+            self._ckpt_sig = {"system": "unison", "version": "1", "checkpoint": str(self.ckpt),
+                              "checkpoint_sha256": cached_sha256(self.ckpt), "step": self.meta.get("step"),
+                              "git": self.meta.get("git"), "config": self.meta.get("config"),
+                              "overrides": self.overrides, "input_limits": limits(cfg.sample), "dtype": self.dtype,
+                              "seed_rule": SEED_RULE, "fit": FIT_RULE}
+        return self._ckpt_sig
 
     # -- generation
     def pipeline(self):
@@ -137,11 +146,17 @@ class UnisonSystem(SeededRun, System):
 # so the model stays behind this one adapter.
 def checkpoint_params(config: dict[str, Any]) -> int:
     """Trainable parameters of the model a recorded checkpoint config describes (analytic: no network
-    is built, no weights are read)."""
+    is built, no weights are read). Memoised by the config's JSON: a leaderboard asks once per row,
+    and building the config object costs 0.2 s."""
+    return _params_of(json.dumps(config, sort_keys=True))
+
+
+@lru_cache(maxsize=64)
+def _params_of(config_json: str) -> int:
     from unison.config import from_dict
     from unison.model.size import count_from_config
 
-    return count_from_config(from_dict(config, cross_checks=False).model)
+    return count_from_config(from_dict(json.loads(config_json), cross_checks=False).model)
 
 
 def task_description(task: str) -> str | None:

@@ -6,7 +6,7 @@ import pytest
 import scipy.linalg
 
 from bench.item import Item
-from bench.metrics.frechet import (FAD, FD, KAD, frechet_distance, frechet_distance_samples,
+from bench.metrics.frechet import (FAD, FD, KAD, frechet_distance, frechet_distance_low_rank, frechet_distance_samples,
                                    gaussian_stats, kernel_audio_distance, median_pairwise_distance,
                                    trace_sqrt_product)
 
@@ -81,6 +81,36 @@ def test_identical_sets_give_zero_and_rank_deficient_is_fine():
     assert frechet_distance_samples(x, x) == pytest.approx(0.0, abs=1e-9)
     y = rng.normal(size=(6, 32))
     assert frechet_distance_samples(x, y) > 0.0
+
+
+@pytest.mark.parametrize("n1,n2,d", [(5, 7, 64), (30, 50, 512), (2, 2, 8), (40, 12, 2048)])
+def test_sample_route_equals_covariance_route_and_sqrtm(n1, n2, d):
+    """Fewer rows than dimensions: the nuclear-norm route (what mini sets take) gives the FD of the
+    covariance route and of scipy's sqrtm, on correlated, offset sets."""
+    rng = np.random.default_rng(n1 * 1000 + d)
+    mix = rng.normal(size=(d, d)) / np.sqrt(d)
+    a = rng.normal(size=(n1, d)) @ mix
+    b = rng.normal(size=(n2, d)) @ (mix + np.eye(d) / 2) + 0.3
+    mu1, s1 = gaussian_stats(a)
+    mu2, s2 = gaussian_stats(b)
+    fast = frechet_distance_low_rank(a, b)
+    assert frechet_distance_samples(a, b) == fast  # the route the metric takes when N < D
+    # the covariance route sums square roots of the round-off eigenvalues of a rank-deficient D x D
+    # matrix (about 1e-8 relative here); the exact case below shows which route is right
+    assert fast == pytest.approx(frechet_distance(mu1, s1, mu2, s2), rel=1e-7)
+    if d <= 512:  # sqrtm of a 2048-d singular matrix is slow and itself inexact
+        assert fast == pytest.approx(_reference_fd(a, b), rel=1e-6)
+    assert frechet_distance_low_rank(a, a) == pytest.approx(0.0, abs=1e-9 * float(np.trace(s1)))
+
+
+def test_sample_route_is_exact_in_high_dimension():
+    """Two rows each, +-u + m1 and +-v + m2: S1 = 2uuᵀ, S2 = 2vvᵀ, so Tr sqrt(S1 S2) = 2|u·v| and
+    FD = |m1 - m2|² + 2|u|² + 2|v|² - 4|u·v| exactly, in 2048 dimensions."""
+    rng = np.random.default_rng(7)
+    u, v, m1, m2 = (rng.normal(size=2048) for _ in range(4))
+    exact = float((m1 - m2) @ (m1 - m2) + 2 * u @ u + 2 * v @ v - 4 * abs(u @ v))
+    got = frechet_distance_samples(np.stack([m1 + u, m1 - u]), np.stack([m2 + v, m2 - v]))
+    assert got == pytest.approx(exact, rel=1e-12)
 
 
 def test_fails_loudly_on_bad_input():

@@ -4,6 +4,7 @@ import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
+import pytest
 
 from bench.report import charts
 
@@ -27,9 +28,10 @@ def _coloured_labels(svg, colour):
     return out
 
 
-def test_values_chart_marks_the_best_by_direction_and_is_deterministic():
+def test_values_chart_marks_the_best_by_direction_and_is_deterministic(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNISON_CACHE_DIR", str(tmp_path))
     low, high = charts.values_chart(_values(False), SYSTEMS), charts.values_chart(_values(True), SYSTEMS)
-    assert low == charts.values_chart(_values(False), SYSTEMS)  # same values, same bytes
+    assert low == charts.values_chart.__wrapped__(_values(False), SYSTEMS)  # drawn again: same bytes
     for svg in (low, high):
         ET.fromstring(svg)  # still well-formed after minifying
         assert b"Date" not in svg and b"matplotlib.org" not in svg
@@ -41,11 +43,24 @@ def test_values_chart_marks_the_best_by_direction_and_is_deterministic():
     assert "n/a" in text  # unison has no value: said, not drawn
 
 
-def test_distribution_chart_size_is_bounded():
+def test_charts_are_drawn_once_then_read_back(tmp_path, monkeypatch):
+    """A warm report reads its charts from the report-media cache; other values are drawn anew."""
+    monkeypatch.setenv("UNISON_CACHE_DIR", str(tmp_path))
+    first = charts.values_chart(_values(False), SYSTEMS)
+    monkeypatch.setattr(charts, "_style", lambda: (_ for _ in ()).throw(AssertionError("drew again")))
+    assert charts.values_chart(_values(False), SYSTEMS) == first
+    other = _values(False)
+    other[0]["values"][0]["value"] = 1.25
+    with pytest.raises(AssertionError, match="drew again"):  # other values: drawn, not read
+        charts.values_chart(other, SYSTEMS)
+
+
+def test_distribution_chart_size_is_bounded(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNISON_CACHE_DIR", str(tmp_path))
     rng = np.random.default_rng(0)
     many = [{"key": "wer@x", "higher": False, "scores": [sorted(rng.random(2000).tolist()) for _ in SYSTEMS]}]
     svg = charts.distribution_chart(many, SYSTEMS)
-    assert svg == charts.distribution_chart(many, SYSTEMS) and len(svg) < 60_000
+    assert svg == charts.distribution_chart.__wrapped__(many, SYSTEMS) and len(svg) < 60_000
     assert b"<image" in svg  # the dots became one embedded bitmap
     few = [{"key": "wer@x", "higher": False, "scores": [[0.1, 0.2], [], [0.3]]}]
     svg = charts.distribution_chart(few, SYSTEMS).decode()
