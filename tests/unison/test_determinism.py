@@ -34,3 +34,13 @@ def test_a_users_own_mkl_mode_is_kept_and_recorded():
     out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "MKL_CBWR": "COMPATIBLE"},
                          capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "COMPATIBLE", out.stderr
+
+
+def test_transformers_never_pulls_in_tensorflow():
+    """setup.sh installs TensorFlow for the OpenL3 reference test; importing unison keeps transformers
+    (and what uses it: sentence-transformers, CLAP) from importing it in our processes."""
+    code = "import sys, unison, transformers, sentence_transformers; print('tensorflow' in sys.modules)"
+    env = {k: v for k, v in os.environ.items() if k != "USE_TF"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "False"
