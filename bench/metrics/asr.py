@@ -119,13 +119,16 @@ class _ASRMetric(Metric):
         self.paper_protocol = paper_protocol
         self.needs = {"gen": extractor}
 
+    def wants(self, item: Item, role: str) -> bool:
+        return item.lang == self.lang and item.text is not None
+
     def _ops(self, items: list[Item], feats: Feats) -> tuple[list[EditOps | None], list[int], dict]:
         gen = role_feats(feats, "gen", len(items))
         ops: list[EditOps | None] = []
         not_applicable: list[int] = []
         errors: dict[str, str] = {}
         for i, item in enumerate(items):
-            if item.lang != self.lang or item.text is None:
+            if not self.wants(item, "gen"):
                 not_applicable.append(i)
                 ops.append(None)
                 continue

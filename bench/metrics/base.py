@@ -43,6 +43,12 @@ class Metric(ABC):
         return {"name": self.name, "variant": self.variant, "version": self.version,
                 "higher_is_better": self.higher_is_better, "paper_protocol": self.paper_protocol}
 
+    def wants(self, item: Item, role: str) -> bool:
+        """Whether ``score`` reads this item's ``role`` features; the runner extracts only those (a
+        metric that marks an item not applicable need not pay for its features: WER of a sound effect
+        is not transcribed). Default: every item."""
+        return True
+
     @abstractmethod
     def score(self, items: list[Item], feats: dict[str, list[dict[str, Any] | None]]) -> MetricResult:
         """feats[role][i]: features of item i's audio in that role (None where it failed or is

@@ -27,13 +27,16 @@ class GenderAccuracy(Metric):
         self.variant = variant
         self.needs = {"gen": extractor}
 
+    def wants(self, item: Item, role: str) -> bool:
+        return item.gender is not None
+
     def score(self, items: list[Item], feats: Feats) -> MetricResult:
         rows = role_feats(feats, "gen", len(items))
         per_item: list[float | None] = []
         na: list[int] = []
         by_gender: dict[str, list[float]] = {"male": [], "female": []}
         for i, (item, row) in enumerate(zip(items, rows)):
-            if item.gender is None:
+            if not self.wants(item, "gen"):
                 na.append(i)
                 per_item.append(None)
                 continue

@@ -39,13 +39,16 @@ class SIM(Metric):
         self.paper_protocol = paper_protocol
         self.needs = {"gen": extractor, "reference": extractor}
 
+    def wants(self, item: Item, role: str) -> bool:
+        return item.reference is not None  # no speaker prompt (pure TTS): not applicable
+
     def score(self, items: list[Item], feats: Feats) -> MetricResult:
         gen = role_feats(feats, "gen", len(items))
         ref = role_feats(feats, "reference", len(items))
         per_item: list[float | None] = []
         na: list[int] = []
         for i, item in enumerate(items):
-            if item.reference is None:  # no speaker prompt: pure TTS items
+            if not self.wants(item, "gen"):
                 na.append(i)
                 per_item.append(None)
                 continue

@@ -154,8 +154,9 @@ def _score_metric(key: str, metric: Metric | MissingWeightsError, items: list[It
         if system_unavailable is not None:
             raise Unavailable(system_unavailable)
         needs = dict(metric.needs or {})
-        feats = {role: stage.features(ext, role) for role, ext in needs.items()}
-        fkeys = {role: stage.feature_keys(ext, role) for role, ext in needs.items()}
+        wanted = {role: (lambda it, r=role: metric.wants(it, r)) for role in needs}
+        feats = {role: stage.features(ext, role, wanted[role]) for role, ext in needs.items()}
+        fkeys = {role: stage.feature_keys(ext, role, wanted[role]) for role, ext in needs.items()}
     except Unavailable as e:
         scores.cells[key] = metric_cell(metric.describe(), n=len(items), n_failed=n_failed, unavailable=str(e))
         for s in subsets:

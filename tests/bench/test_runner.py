@@ -318,3 +318,40 @@ def test_the_runner_takes_a_spec_and_a_system_not_names(tmp_path, toys):
         run(RunOptions(suite="toy_tones", system=create_system("oracle"), out=tmp_path))
     with pytest.raises(TypeError, match="bench.registry.create_system"):
         run(RunOptions(suite=toys, system="oracle", out=tmp_path))
+
+
+def test_only_the_items_a_metric_wants_are_extracted(tmp_path, toys, monkeypatch):
+    """A metric that wants the low tones only (as WER wants items with a text) has only their audio
+    extracted; a second metric wanting every item extracts the rest, and nothing twice."""
+    import bench.extractors.catalog as ec
+    import bench.metrics.catalog as mc
+    from bench import registry
+
+    seen: list[int] = []
+
+    class Counted(bench_toys.PeakExtractor):
+        name = "toy_counted"
+
+        def extract(self, waves, sides):
+            seen.append(len(waves))
+            return super().extract(waves, sides)
+
+    class LowPeak(bench_toys.Peak):
+        name, needs = "lowpeak", {"gen": "toy_counted"}
+
+        def wants(self, item, role):
+            return item.subset == "low"
+
+    class AllPeak(bench_toys.Peak):
+        name, needs = "allpeak", {"gen": "toy_counted"}
+
+    monkeypatch.setitem(ec.EXTRACTORS, "toy_counted", Counted)
+    monkeypatch.setitem(mc.METRICS, "lowpeak@toy", LowPeak)
+    monkeypatch.setitem(mc.METRICS, "allpeak@toy", AllPeak)
+    registry.EXTRACTORS.clear()
+    registry.METRICS.clear()
+    rep = run(_opts(tmp_path, toys, metrics=["lowpeak@toy", "allpeak@toy"]))
+    n_low = sum(r["subset"] == "low" for r in _samples(rep))
+    assert 0 < n_low < 6 and seen == [n_low, 6 - n_low]
+    low, every = rep.results["metrics"]["lowpeak@toy"], rep.results["metrics"]["allpeak@toy"]
+    assert every["n"] == 6 and every["n_failed"] == 0 and low["value"] is not None
