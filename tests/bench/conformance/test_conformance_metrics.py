@@ -87,7 +87,9 @@ def test_frechet_distance_matches_references(n_gen, n_ref, dim, what, record):
     mu1, s1 = gaussian_stats(gen)
     mu2, s2 = gaussian_stats(ref)
     fadpkg = _fad_package_fd()(mu1, s1, mu2, s2)
-    assert frechet_distance(mu1, s1, mu2, s2) == ours
+    # with fewer clips than dimensions ours takes the exact sample route; the covariance route sums
+    # square roots of the round-off eigenvalues of a singular matrix (tests/bench/metrics/test_frechet.py)
+    assert frechet_distance(mu1, s1, mu2, s2) == (ours if n_gen > dim and n_ref > dim else pytest.approx(ours, rel=1e-7))
     d = max(abs(ours - ae["frechet_distance"]), abs(ours - fadpkg)) / ours
     tol = FLOAT64_TOL if n_gen > dim else 1e-6  # sqrtm of a singular product is less accurate (theirs)
     record("Fréchet distance (fd / fad)", f"{pkg('audioldm_eval')}, {pkg('frechet_audio_distance')}", what, d,
