@@ -11,7 +11,8 @@ block) runs its own checkpoints instead, when all of their files are present.
 
 A listed system that does not support all of the suite's tasks is skipped with a note. Runs of one
 system share one instance (bench.registry.SystemPool), so a checkpoint loads once. Everything is
-resumable: test sets, generated audio and features are cached, so a rerun only rescores (seconds).
+resumable: test sets, generated audio, features, scored cells and report media are cached, so a
+rerun reads them back (seconds).
 Wall and CPU time (this process and its children, e.g. the TTS engines) are recorded per run in
 ``<out>/default.json``.
 """
@@ -136,8 +137,7 @@ def plan(suites: list[str], checkpoint: Path | None, scale: str, suites_dir: lis
          limit: int | None = None, unison_limit: int | None = None,
          pool: "SystemPool | None" = None) -> tuple[list[Job], list[str]]:
     """The (suite, system) runs, and notes on what cannot run here. ``limit``: first N items of
-    every suite; ``unison_limit``: first N items for UNISON checkpoints (their CPU cost is dominated
-    by the HiFi-GAN vocoder, about 7 s of CPU per 5 s clip). ``pool`` makes the systems (and later
+    every suite; ``unison_limit``: first N items for UNISON checkpoints. ``pool`` makes the systems (and later
     serves the same instances to the runs)."""
     from bench import registry
     from bench.spec import UNISON
@@ -222,8 +222,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "never rewrites the committed example (refresh that with `make example-report`)")
     p.add_argument("--limit", type=int_in(1), default=None, help="only the first N items of every suite (CI)")
     p.add_argument("--unison-limit", type=int_in(1), default=8, metavar="N",
-                   help="UNISON checkpoints: only the first N items of every suite (default 8; 0 = all). Their "
-                        "CPU time is dominated by the HiFi-GAN vocoder (about 7 s per 5 s clip on 2 cores)")
+                   help="UNISON checkpoints: only the first N items of every suite (default 8; 0 = all)")
     p.add_argument("--suites", default=None,
                    help="comma-separated suites (default: every suite with a 'default' block, in its order)")
     p.add_argument("--checkpoint", default=None,
