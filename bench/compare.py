@@ -2,7 +2,9 @@
 
 Side by side: each result's value (with its CI), the delta against the FIRST result of the same
 suite, and a paired bootstrap CI of that delta over the items both scored (from the samples.jsonl
-beside each results.json); ``*`` marks a delta whose CI excludes 0. Then the paper's ablation
+beside each results.json); ``*`` marks a delta whose CI excludes 0. With per-item scores the delta
+printed is the paired mean over those items (said when some item was scored by one side only), so
+it always sits inside its CI; set-level metrics print the difference of the two values. Then the paper's ablation
 layout: rows = systems / checkpoints, columns = metrics (several suites may be given: a system's
 row gathers its metrics from all of them).
 
@@ -37,6 +39,13 @@ class Delta:
 
     def mark(self) -> str:
         return "*" if self.paired is not None and self.paired.significant else ""
+
+    @property
+    def shown(self) -> float | None:
+        """What the tables print: with a paired test, the mean of the per-item differences over the
+        items both scored (so the number sits inside its own CI even when the two runs failed
+        different items); else the difference of the aggregates."""
+        return self.paired.delta if self.paired is not None else self.value
 
 
 def paired_delta(base: LoadedResults, new: LoadedResults, key: str, n_boot: int, seed: int,
@@ -108,9 +117,10 @@ def _d(delta: Delta | None) -> str:
         return ""
     if delta.value is None:
         return delta.note
-    s = f"{delta.value:+.4g}{delta.mark()}"
+    s = f"{delta.shown:+.4g}{delta.mark()}"
     if delta.paired is not None:
-        s += f" [{delta.paired.ci_lo:+.3g}, {delta.paired.ci_hi:+.3g}] p={delta.paired.p_value:.3g}"
+        p = delta.paired
+        s += f" [{p.ci_lo:+.3g}, {p.ci_hi:+.3g}] p={p.p_value:.3g}" + (f" ({p.n} items both scored)" if p.n_missing else "")
     elif delta.note:
         s += f" ({delta.note})"
     return s
@@ -165,7 +175,7 @@ def ablation_table(results: list[LoadedResults], deltas: dict[tuple[int, str], D
             text = "n/a" if cell.get("value") is None else f"{cell['value']:.4g}"
             d = deltas.get((id(r), key))
             if d is not None and d.value is not None:
-                text += f" ({d.value:+.3g}{d.mark()})"
+                text += f" ({d.shown:+.3g}{d.mark()})"
             row.append(text)
         rows.append(row)
     return header, rows

@@ -138,3 +138,19 @@ def test_bad_per_item_scores_exit_2(runs, capsys, score, expect):
     err = capsys.readouterr().err
     assert err.startswith(f"error: {samples}:2: item 'i1', metric 'clap@laion-630k': ") and expect in err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_delta_shown_is_the_paired_mean_when_the_runs_failed_different_items(tmp_path):
+    """Each run's aggregate is over its own scored items; the printed delta is over the items both
+    scored, so it sits inside its own CI (a shifted item that only one side scored cannot flip it)."""
+    base = [1.0] * 10 + [None, 0.0]
+    new = [0.5] * 10 + [3.0, None]  # 0.5 worse on every shared item; its one extra item is high
+    pad = lambda v: v + [1.0] * 28  # noqa: E731 - 40 items in all, the rest equal
+    mk = lambda d, vals: write_run(tmp_path / d, d, "s", {"m@x": cell("m", "x", float(np.mean(  # noqa: E731
+        [v for v in vals if v is not None])), True)}, {"m@x": vals})
+    a, b = compare.load(mk("a", pad(base))), compare.load(mk("b", pad(new)))
+    d = compare.compute_deltas(compare.group_by_suite([a, b]), n_boot=500)[(id(b), "m@x")]
+    assert d.paired.n == 38 and d.paired.n_missing == 2
+    assert d.paired.ci_lo <= d.shown <= d.paired.ci_hi and d.shown == pytest.approx(-5 / 38)
+    text = compare.render([a, b], n_boot=500)
+    assert f"{d.shown:+.4g}*" in text and "(38 items both scored)" in text
