@@ -44,6 +44,17 @@ class ItemError(Exception):
     "generation failed: <type>: <message>")."""
 
 
+def read_source(item: Item, root: Path, what: str = "input audio") -> tuple[np.ndarray, int]:
+    """The item's input (``item.source``, under the test set's ``root``) as a mono wave at its own rate,
+    or an ItemError when the item has none; for the systems that process an input (enhancement,
+    super-resolution, pass-through)."""
+    if item.source is None:
+        raise ItemError(f"missing: item {item.id!r} has no {what} (item.source)")
+    from unison.core.audio import read_mono
+
+    return read_mono(Path(root) / item.source)
+
+
 class System(ABC):
     """A named generator. ``signature`` records everything that moves its outputs (config,
     checkpoint checksum, sampler settings) and goes into results and the generation cache key."""

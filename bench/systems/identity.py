@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from bench.item import Item
-from bench.systems.base import Generated, ItemError, System
-from unison.core.audio import read_mono
+from bench.systems.base import Generated, System, read_source
 from unison.core.signal import fit_length
 
 INPUT_TASKS = ("denoise", "super_resolution", "target_speaker_extraction", "voice_conversion")
@@ -30,7 +29,5 @@ class IdentitySystem(System):
 
     def generate(self, items: list[Item], root: Path) -> Iterator[Generated]:
         for it in items:
-            if it.source is None:
-                raise ItemError(f"missing: item {it.id!r} has no input audio (item.source)")
-            wave, sr = read_mono(Path(root) / it.source)
+            wave, sr = read_source(it, root)
             yield Generated(fit_length(wave, it.samples(sr)), sr)

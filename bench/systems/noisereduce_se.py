@@ -16,8 +16,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from bench.item import Item
-from bench.systems.base import Generated, ItemError, System
-from unison.core.audio import read_mono
+from bench.systems.base import Generated, System, read_source
 from unison.core.signal import fit_length, peak_limit
 
 SETTINGS = {"stationary": False, "prop_decrease": 1.0}  # the package defaults, stated (no tuning)
@@ -46,8 +45,6 @@ class NoiseReduceSystem(System):
         import noisereduce
 
         for it in items:
-            if it.source is None:
-                raise ItemError(f"missing: item {it.id!r} has no noisy input (item.source)")
-            wave, sr = read_mono(Path(root) / it.source)
+            wave, sr = read_source(it, root, "noisy input")
             out = noisereduce.reduce_noise(y=np.asarray(wave, np.float32), sr=sr, **SETTINGS)
             yield Generated(peak_limit(fit_length(np.asarray(out, np.float32), it.samples(sr)), 0.99), sr)
