@@ -19,6 +19,7 @@ import sys
 
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # oneDNN sums in a thread-dependent order; the reference must not move
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
