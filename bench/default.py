@@ -195,6 +195,105 @@ def run_job(job: Job, args: argparse.Namespace, testsets: Path, pool: "SystemPoo
     job.wall_s, job.cpu_s = time.perf_counter() - t0, cpu_seconds() - c0
 
 
+# ---------------------------------------------------------------- worker processes
+# Suites are independent (each has its own test set, runs and cells), so ``--jobs N`` runs N suites
+# at once, each in its own process and each suite's runs in order inside it. Every number is the
+# same as in one process: torch is thread-count independent (unison.core.determinism) and so are
+# the extractors' runtimes (tests/bench/extractors/test_threads.py); caches are content-addressed
+# and written atomically, so two workers that compute one entry write the same bytes.
+
+def worker_count(requested: int | None, jobs: list[Job]) -> int:
+    """--jobs, else this machine's cores (at most 4: each worker holds its own models, ~2 GB), never
+    more than there are suites to run."""
+    suites = len({j.suite for j in jobs})
+    wanted = requested if requested is not None else min(os.cpu_count() or 1, 4)
+    return max(1, min(wanted, suites))
+
+
+def threads_per_worker(workers: int) -> int:
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
+_WORKER: dict = {}  # in a worker process: what _worker_start was given, and its SystemPool
+
+
+def _worker_start(args: argparse.Namespace, testsets: Path, threads: int, log: Path, done, slots, lock) -> None:
+    import torch
+    from tqdm import tqdm
+
+    from bench.registry import SystemPool
+
+    torch.set_num_threads(threads)  # the extractors' runtimes follow it (bench.extractors.base.cpu_threads)
+    tqdm.set_lock(lock)  # bars of all workers share the terminal without tearing each other's lines
+    with slots.get_lock():
+        slot, slots.value = slots.value, slots.value + 1
+    _WORKER.update(args=args, testsets=testsets, log=log, done=done, slot=slot, pool=SystemPool())
+
+
+def _worker_suite(runs: list[tuple[int, Job]]) -> None:
+    """One suite's runs, in order, in this worker; each finished run goes back on the ``done`` queue."""
+    w = _WORKER
+    args = w["args"]
+    with log_to_file(w["log"], verbose=getattr(args, "verbose", False)) as term:
+        for k, job in runs:
+            bars = Progress(enabled=not getattr(args, "no_progress", False), stream=term.err, leave=False,
+                            prefix=f"[{job.suite}] ", position=w["slot"])
+            run_job(job, args, w["testsets"], w["pool"], bars)
+            if k == runs[-1][0]:  # the suite is complete: draw its report media here, in parallel
+                _draw_report_media([j for _, j in runs], args, w["testsets"])
+            w["done"].put((k, job))
+
+
+def _draw_report_media(runs: list[Job], args: argparse.Namespace, testsets: Path) -> None:
+    from bench.report.build import draw_suite_media
+
+    made = [j.results for j in runs if j.results]
+    if not made:
+        return
+    t0 = time.perf_counter()
+    items = report_items([runs[0].suite], args.suites_dir, args.items).get(runs[0].suite, args.items)
+    try:
+        n = draw_suite_media(args.out, made, testsets, items, args.worst)
+        log.info("%s: report media drawn (%d clips) in %.1f s", runs[0].suite, n, time.perf_counter() - t0)
+    except Exception:  # noqa: BLE001 - the report draws whatever is missing itself
+        log.warning("%s: report media not drawn ahead; the report will draw them", runs[0].suite, exc_info=True)
+
+
+def run_in_workers(jobs: list[Job], args: argparse.Namespace, testsets: Path, workers: int, log: Path,
+                   say) -> None:
+    """Run ``jobs`` (updated in place) in ``workers`` processes, a suite at a time each, printing
+    each run's line as it finishes. A worker that dies fails the runs it had not finished."""
+    import multiprocessing as mp
+    import queue
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = mp.get_context("spawn")  # a fresh interpreter: no forked torch / OpenMP state
+    done, slots, lock = ctx.Queue(), ctx.Value("i", 0), ctx.RLock()
+    suites: dict[str, list[tuple[int, Job]]] = {}
+    for k, job in enumerate(jobs):
+        suites.setdefault(job.suite, []).append((k, job))
+    finished: set[int] = set()
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_start,
+                             initargs=(args, testsets, threads_per_worker(workers), log, done, slots, lock)) as ex:
+        futures = [ex.submit(_worker_suite, runs) for runs in suites.values()]
+        while len(finished) < len(jobs):
+            try:
+                k, job = done.get(timeout=1.0)
+            except queue.Empty:
+                if all(f.done() for f in futures):
+                    break  # a worker died: its suite's remaining runs never arrive
+                continue
+            jobs[k] = job
+            finished.add(k)
+            say(job_line(job, len(finished), len(jobs)))
+        errors = [f.exception() for f in futures if f.exception() is not None]
+    for k, job in enumerate(jobs):
+        if k not in finished:
+            why = f"{type(errors[0]).__name__}: {errors[0]}" if errors else "its worker stopped"
+            job.status = f"failed: worker process: {why}"[:300]
+            say(job_line(job, k + 1, len(jobs)))
+
+
 def report_items(suites: list[str], suites_dir: list[str] | None, items: int) -> dict[str, int]:
     """Items with audio per suite in the report, where a suite's ``default.report_items`` asks for more."""
     from bench import registry
@@ -235,6 +334,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--worst", type=int_in(0, 100), default=1, metavar="N",
                    help="worst items per system and per-item metric in the report, with their audio (default 1: "
                         "they are most of the committed example's 3.9 MB; 0 = none)")
+    p.add_argument("--jobs", type=int_in(1, 64), default=None, metavar="N",
+                   help="suites run at once, each in its own worker process (default: this machine's cores, at "
+                        "most 4; 1 = everything in this process); the numbers do not depend on it")
     p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--scale", default="mini", choices=["mini"], help="the embedded default is mini only")
     p.add_argument("--suites-dir", action="append", default=None, metavar="DIR")
@@ -283,12 +385,17 @@ def _run(args: argparse.Namespace, term: Terminal) -> int:
         say(f"note: {n}")
     say(f"{len(jobs)} runs ({len(suites)} suites, scale {args.scale}"
         + (f", first {args.limit} items" if args.limit else "") + f") -> {out}")
-    for k, job in enumerate(jobs, 1):
-        # the run's bars are transient and carry [k/N]; the line printed after it stays
-        bars = Progress(enabled=not getattr(args, "no_progress", False), stream=term.err, leave=False,
-                        prefix=f"[{k}/{len(jobs)}] ")
-        run_job(job, args, testsets, pool, bars)
-        say(job_line(job, k, len(jobs)))
+    workers = worker_count(args.jobs, jobs)
+    if workers > 1:
+        say(f"{workers} worker processes, {threads_per_worker(workers)} thread(s) each (--jobs)")
+        run_in_workers(jobs, args, testsets, workers, term.log, say)
+    else:
+        for k, job in enumerate(jobs, 1):
+            # the run's bars are transient and carry [k/N]; the line printed after it stays
+            bars = Progress(enabled=not getattr(args, "no_progress", False), stream=term.err, leave=False,
+                            prefix=f"[{k}/{len(jobs)}] ")
+            run_job(job, args, testsets, pool, bars)
+            say(job_line(job, k, len(jobs)))
 
     t0, c0 = time.perf_counter(), cpu_seconds()
     from unison.core.files import atomic_write_text

@@ -20,6 +20,7 @@ class Progress:
     stream: TextIO | None = None  # where bars go; None = sys.stderr at the time a bar starts
     leave: bool = True  # keep a finished bar on screen (False: the caller prints its own summary line)
     prefix: str = ""  # before every description, e.g. "[3/36] " for the default's runs
+    position: int | None = None  # terminal line of the bar (tqdm's position): one per `default --jobs` worker
 
     @classmethod
     def of(cls, progress: "bool | Progress") -> "Progress":
@@ -41,7 +42,7 @@ class Progress:
         width = None if self._width_known() else 100
         return tqdm(total=total, initial=done, desc=self.prefix + desc, unit=unit, file=self.target(),
                     disable=not self.shown(), leave=self.leave if leave is None else leave,
-                    dynamic_ncols=width is None, ncols=width)
+                    dynamic_ncols=width is None, ncols=width, position=self.position)
 
     def _width_known(self) -> bool:
         """False for a terminal that reports 0 columns (some ptys do), where tqdm would draw an

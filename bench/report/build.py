@@ -355,6 +355,19 @@ def build_view(runs_dir: Path, testsets_dir: Path | None, items_per_suite: int |
     return view, len(runs), n_clips
 
 
+def draw_suite_media(runs_dir: str | Path, results: list[str | Path], testsets_dir: str | Path | None,
+                     items_per_suite: int, worst_per_metric: int = WORST_ITEMS) -> int:
+    """Draw one suite's report media (clips, mel images, charts) into the report-media cache and
+    return how many clips, without writing a report: ``unison-bench default --jobs`` does this in a
+    suite's worker as soon as its runs end, so the report built at the end reads them back. The
+    media depend only on that suite's runs, so they are the ones the report would draw itself."""
+    n = 0
+    for g in group_by_suite(find_runs(Path(runs_dir), [Path(p) for p in results]),
+                            Path(testsets_dir) if testsets_dir else None):
+        n += suite_view(g, items_per_suite, Collector(short_reason), worst_per_metric)[1]
+    return n
+
+
 def build_report(runs_dir: str | Path, out_dir: str | Path, *, testsets_dir: str | Path | None = None,
                  items_per_suite: int | dict[str, int] = 2, title: str = "unison-bench report",
                  leaderboards: list[dict[str, Any]] | None = None, notes: list[str] | None = None,
