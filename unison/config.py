@@ -126,6 +126,9 @@ class SampleConfig:
     # not speaker information. The prompt and the output also share one sequence of at most max_seconds.
     max_reference_seconds: float = 10.0
     silent_peak_dbfs: float = -60.0  # source/reference audio whose peak is below this is refused as silent
+    # super_resolution: the output keeps the input's own band below its cut-off (unison.audio.band_keep);
+    # not in the paper (its table has no super-resolution); false = the decoded output as it is.
+    sr_keep_input_band: bool = True
 
 
 @dataclass

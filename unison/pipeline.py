@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from unison.audio.band_keep import keep_input_band
 from unison.checkpoint import load_checkpoint, load_into
 from unison.config import UnisonConfig
 from unison.core.audio import write_float_wav
@@ -147,6 +148,8 @@ class UnisonPipeline:
                    prefix=prefix)
         waves = [w[P * spf:] for w in self._decode(z)]
         assert all(w.shape[0] == frames * spf for w in waves), ([w.shape for w in waves], frames, spf)
+        if spec.name == "super_resolution" and self.cfg.sample.sr_keep_input_band:
+            waves = [keep_input_band(w, src) for w, src in zip(waves, req.sources)]
         return waves
 
     def generate(self, task: str, text: str, seconds: float, source: AudioInput | None = None,

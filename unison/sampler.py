@@ -146,8 +146,11 @@ def sample(model: torch.nn.Module, text: tuple[Tensor, Tensor], noise: Tensor, *
 def sample_one(model: torch.nn.Module, text: tuple[Tensor, Tensor], noise: Tensor, *, z_s: Tensor | None,
                m: Tensor, uncond_text: tuple[Tensor, Tensor] | None, cfg_scale: float, steps: int, solver: str,
                prefix: tuple[Tensor, Tensor] | None) -> Tensor:
-    """One item (batch 1): its cond and uncond branches are the forward's batch of 2."""
+    """One item (batch 1): its cond and uncond branches are the forward's batch of 2. A guidance
+    scale of 1 is the conditional velocity alone (CFG not applied: one branch, half the work)."""
     hidden, mask = text
+    if cfg_scale == 1.0:
+        uncond_text = None
     if uncond_text is not None:
         hidden, mask = concat_text((hidden, mask), own_tokens(*uncond_text))  # (2, n_layers, S, H)
     dtype = next(model.parameters()).dtype

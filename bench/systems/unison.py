@@ -86,13 +86,15 @@ class UnisonSystem(SeededRun, System):
             from unison.inputs import limits
             from unison.pipeline import overrides_to_dict
             from unison.core.weights import cached_sha256
+            from unison.audio.band_keep import band_rule
 
             cfg = read_config(self.ckpt, overrides_to_dict([f"{k}={v}" for k, v in self.overrides.items()]))
             self._ckpt_sig = {"system": "unison", "version": "1", "checkpoint": str(self.ckpt),
                               "checkpoint_sha256": cached_sha256(self.ckpt), "step": self.meta.get("step"),
                               "git": self.meta.get("git"), "config": self.meta.get("config"),
                               "overrides": self.overrides, "input_limits": limits(cfg.sample), "dtype": self.dtype,
-                              "seed_rule": SEED_RULE, "fit": FIT_RULE}
+                              "seed_rule": SEED_RULE, "fit": FIT_RULE,
+                              "super_resolution_output": band_rule(cfg.sample.sr_keep_input_band)}
         return self._ckpt_sig
 
     # -- generation

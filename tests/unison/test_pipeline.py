@@ -274,3 +274,23 @@ def test_long_file_is_read_only_as_far_as_it_is_used(tmp_path, monkeypatch):
     wave, name, full = read_audio(long, SR, "reference", 2 * SR)
     assert wave.shape == (2 * SR,) and name == str(long) and full == 600.0
     assert read == [(0, int((2 + 0.1) * 16000))]  # 2 s kept + the resampler's margin, not 600 s
+
+
+def test_super_resolution_keeps_the_input_band_unless_told_not_to(tmp_path):
+    from unison.audio.band_keep import _stft, cutoff_bin
+
+    n = 10 * SR
+    spec = np.fft.rfft(np.random.default_rng(0).standard_normal(n) * 0.1)
+    spec[np.fft.rfftfreq(n, 1 / SR) > SR / 8] = 0  # band-limited at a quarter of Nyquist
+    src = np.fft.irfft(spec, n).astype(np.float32)
+    path = tmp_path / "band_limited.wav"
+    sf.write(path, src, SR, subtype="FLOAT")
+    pipe = _pipe()
+    kept = pipe.generate_batch("super_resolution", ["restore"], 10.0, [0], sources=[path])[0]
+    pipe.cfg.sample.sr_keep_input_band = False
+    raw = pipe.generate_batch("super_resolution", ["restore"], 10.0, [0], sources=[path])[0]
+    k = cutoff_bin(src)
+    s_src, s_kept, s_raw = (np.abs(_stft(x[:n])) for x in (src, kept, raw))
+    assert np.abs(s_kept[:k - 8] - s_src[:k - 8]).mean() < 0.05 * s_src[:k - 8].mean()
+    assert np.abs(s_raw[:k - 8] - s_src[:k - 8]).mean() > 0.3 * s_src[:k - 8].mean()
+    assert np.allclose(s_kept[k + 8:], s_raw[k + 8:], rtol=0.05, atol=1e-4 * s_raw.max())
