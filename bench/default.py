@@ -276,16 +276,21 @@ def run_in_workers(jobs: list[Job], args: argparse.Namespace, testsets: Path, wo
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_start,
                              initargs=(args, testsets, threads_per_worker(workers), log, done, slots, lock)) as ex:
         futures = [ex.submit(_worker_suite, runs) for runs in suites.values()]
-        while len(finished) < len(jobs):
-            try:
-                k, job = done.get(timeout=1.0)
-            except queue.Empty:
-                if all(f.done() for f in futures):
-                    break  # a worker died: its suite's remaining runs never arrive
-                continue
-            jobs[k] = job
-            finished.add(k)
-            say(job_line(job, len(finished), len(jobs)))
+        try:
+            while len(finished) < len(jobs):
+                try:
+                    k, job = done.get(timeout=1.0)
+                except queue.Empty:
+                    if all(f.done() for f in futures):
+                        break  # a worker died: its suite's remaining runs never arrive
+                    continue
+                jobs[k] = job
+                finished.add(k)
+                say(job_line(job, len(finished), len(jobs)))
+        except BaseException:  # Ctrl-C: suites not started never start; running ones stop on their own SIGINT
+            for f in futures:
+                f.cancel()
+            raise
         errors = [f.exception() for f in futures if f.exception() is not None]
     for k, job in enumerate(jobs):
         if k not in finished:
