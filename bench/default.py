@@ -9,8 +9,9 @@ else $UNISON_CHECKPOINT, else the tiny checkpoint the trainer commits
 (checkpoints/tiny/unison-tiny.safetensors). A suite that compares checkpoints (a ``checkpoints``
 block) runs its own checkpoints instead, when all of their files are present.
 
-A listed system that does not support all of the suite's tasks is skipped with a note. Runs of one
-system share one instance (bench.registry.SystemPool), so a checkpoint loads once. Everything is
+A listed system that does not support all of the suite's tasks is skipped with a note. Suites run
+in ``--jobs`` worker processes (see "worker processes" below); within a process, runs of one system
+share one instance (bench.registry.SystemPool), so a checkpoint loads once per worker. Everything is
 resumable: test sets, generated audio, features, scored cells and report media are cached, so a
 rerun reads them back (seconds).
 Wall and CPU time (this process and its children, e.g. the TTS engines) are recorded per run in
