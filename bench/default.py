@@ -279,10 +279,11 @@ def run_in_workers(jobs: list[Job], args: argparse.Namespace, testsets: Path, wo
         futures = [ex.submit(_worker_suite, runs) for runs in suites.values()]
         try:
             while len(finished) < len(jobs):
+                all_returned = all(f.done() for f in futures)  # before the get: a run put before its return
                 try:
                     k, job = done.get(timeout=1.0)
                 except queue.Empty:
-                    if all(f.done() for f in futures):
+                    if all_returned:
                         break  # a worker died: its suite's remaining runs never arrive
                     continue
                 jobs[k] = job
