@@ -66,7 +66,11 @@ def main(windows_path, out_dir, seed):
                                rng.uniform(0.5, 2.0, c)])
         elif isinstance(layer, Conv2D):
             kernel, bias = layer.get_weights()
-            layer.set_weights([kernel, rng.normal(0, 0.05, bias.shape)])
+            # Glorot-uniform from the seeded generator: Keras's own unseeded init gave another
+            # network (and another round-off sensitivity) in every process
+            fan_in, fan_out = np.prod(kernel.shape[:-1]), np.prod(kernel.shape[:-2]) * kernel.shape[-1]
+            limit = np.sqrt(6.0 / (fan_in + fan_out))
+            layer.set_weights([rng.uniform(-limit, limit, kernel.shape), rng.normal(0, 0.05, bias.shape)])
     h5 = os.path.join(out_dir, "weights.h5")
     net.save_weights(h5)
 
