@@ -205,7 +205,8 @@ class Request:
 
     @property
     def forwards(self) -> int:
-        """Model forwards the sampling will run (each one the cond/uncond pair of one item)."""
+        """Model forwards the sampling will run (each one item: its cond/uncond pair, or the cond branch
+        alone at a guidance scale of 1)."""
         return len(self.texts) * self.steps * (1 if self.solver == "euler" else 2)
 
 

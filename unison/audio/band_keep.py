@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import istft, stft
 
+from unison.core.signal import fit_length
+
 N_FFT = 2048  # about 93 ms at 22.05 kHz: bins of 10.8 Hz
 HOP = 512
 CUTOFF_RESIDUAL = 1e-4  # energy fraction allowed above the detected cut-off (-40 dB)
@@ -34,14 +36,19 @@ def _stft(x: np.ndarray) -> np.ndarray:
                 padded=True)[2]
 
 
-def cutoff_bin(source: np.ndarray) -> int:
-    """The first bin above the input's band (0 for a silent input: nothing is kept)."""
-    power = (np.abs(_stft(source)) ** 2).sum(axis=1)
+def _cutoff_of(spec: np.ndarray) -> int:
+    """The first bin above the band of the signal whose STFT is ``spec`` (0 when it is silent)."""
+    power = (np.abs(spec) ** 2).sum(axis=1)
     total = float(power.sum())
     if total <= 0.0:
         return 0
     above = total - np.cumsum(power)  # energy above each bin
     return int(np.argmax(above <= CUTOFF_RESIDUAL * total)) + 1
+
+
+def cutoff_bin(source: np.ndarray) -> int:
+    """The first bin above the input's band (0 for a silent input: nothing is kept)."""
+    return _cutoff_of(_stft(source))
 
 
 def cutoff_hz(source: np.ndarray, sample_rate: int) -> float:
@@ -52,11 +59,11 @@ def keep_input_band(output: np.ndarray, source: np.ndarray) -> np.ndarray:
     """``output`` (float32, n samples) with its bins below the source's cut-off replaced by the
     source's; the source is cropped / zero-padded to n first."""
     n = output.shape[0]
-    src = source[:n] if source.shape[0] >= n else np.pad(source, (0, n - source.shape[0]))
-    k = cutoff_bin(src)
+    spec_src = _stft(fit_length(source, n))
+    k = _cutoff_of(spec_src)
     if k == 0:
         return output
-    spec_out, spec_src = _stft(output), _stft(src)
+    spec_out = _stft(output)
     spec_out[:k] = spec_src[:k]
     wave = istft(spec_out, nperseg=N_FFT, noverlap=N_FFT - HOP, window="hann", boundary=True)[1]
-    return wave[:n].astype(np.float32) if wave.shape[0] >= n else np.pad(wave, (0, n - wave.shape[0])).astype(np.float32)
+    return fit_length(wave, n).astype(np.float32)
